@@ -1,0 +1,1 @@
+"""Models shipped with rnaigloo (installed as the package ``rnaigloo.models``)."""

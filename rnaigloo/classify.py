@@ -1,0 +1,315 @@
+"""Batched, streaming classification and its writers (TSV, protein and CDS FASTA).
+
+Records are read and encoded in a background thread while the network scores the
+previous batch, so the CPU encodes and infers at the same time; at most a few batches
+are held in memory whatever the input size. Every input record gets one output row, in
+input order.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import tempfile
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from rnaigloo.errors import InputError, ModelError
+from rnaigloo.fasta import Record
+from rnaigloo.features import EncodedBatch, Orf, codon_codes, encode_sequences, nucleotide_tokens, translate_orf
+
+TSV_COLUMNS = (
+    "sequence_name",
+    "coding_score",
+    "classification",
+    "orf_start",
+    "orf_end",
+    "orf_length",
+    "orf_5prime",
+    "orf_3prime",
+)
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The verdict on one record."""
+
+    record: Record
+    score: float
+    coding: bool
+    orf: Orf
+
+
+class Classifier:
+    """One model, or an ensemble whose scores are averaged, ready to score transcripts.
+
+    Args:
+        models: loaded models (see :func:`rnaigloo.modelfile.load_model`); all must
+            take the same input lengths.
+        threshold: score at or above which a transcript is called coding; ``None``
+            takes the models' own (their mean for an ensemble).
+    """
+
+    def __init__(self, models: Sequence[Any], threshold: float | None = None):
+        if not models:
+            raise ModelError("no model given")
+        shapes = {(m.config["nuc_len"], m.config["prot_len"]) for m in models}
+        if len(shapes) > 1:
+            raise ModelError(
+                "ensemble members must share input lengths (nuc_len, prot_len); found " + ", ".join(map(str, shapes))
+            )
+        self.models = list(models)
+        self.nuc_len, self.prot_len = shapes.pop()
+        self.threshold = float(np.mean([m.threshold for m in models])) if threshold is None else float(threshold)
+        self._predict = _compile_predict([m.keras_model for m in self.models])
+
+    @classmethod
+    def load(cls, paths: Sequence[str | os.PathLike] | None = None, threshold: float | None = None) -> Classifier:
+        """Load models from ``paths`` (the bundled model when empty or None)."""
+        from rnaigloo.modelfile import load_model
+
+        loaded = [load_model(p) for p in paths] if paths else [load_model(None)]
+        return cls(loaded, threshold)
+
+    def score_batch(self, batch: EncodedBatch) -> np.ndarray:
+        """Coding probabilities (float64, in [0, 1]) of an encoded batch."""
+        if len(batch) == 0:
+            return np.zeros(0)
+        out = self._predict(batch.model_inputs())
+        return np.clip(np.asarray(out, dtype=np.float64).reshape(-1), 0.0, 1.0)
+
+    def encode(self, sequences: list[str]) -> EncodedBatch:
+        return encode_sequences(sequences, self.nuc_len, self.prot_len)
+
+    def predict(self, records: Iterable[Record], batch_size: int = 256) -> Iterator[Prediction]:
+        """Score records, streaming; yields one prediction per record in input order.
+
+        Reading and encoding run in a background thread, one batch ahead.
+        """
+        for records_batch, encoded in _prefetch(_encoded_batches(records, batch_size, self.encode)):
+            scores = self.score_batch(encoded)
+            for rec, score, orf in zip(records_batch, scores, encoded.orfs):
+                yield Prediction(rec, float(score), bool(score >= self.threshold), orf)
+
+
+def _compile_predict(keras_models: list[Any]) -> Callable[[dict[str, np.ndarray]], Any]:
+    """A traced function that returns the ensemble's mean probability."""
+    import tensorflow as tf
+
+    spec = {name: tf.TensorSpec((None,) + tuple(t.shape[1:]), t.dtype) for name, t in _input_specs(keras_models[0]).items()}
+
+    @tf.function(input_signature=[spec], reduce_retracing=True)
+    def predict(inputs):
+        outs = [m(inputs, training=False) for m in keras_models]
+        return tf.add_n(outs) / len(outs) if len(outs) > 1 else outs[0]
+
+    def run(inputs: dict[str, np.ndarray]):
+        return predict({k: tf.convert_to_tensor(v, dtype=spec[k].dtype) for k, v in inputs.items()}).numpy()
+
+    return run
+
+
+def _input_specs(model: Any) -> dict[str, Any]:
+    import tensorflow as tf
+
+    specs = {}
+    for t in model.inputs:
+        name = t.name.split(":")[0]
+        specs[name] = tf.TensorSpec(t.shape, t.dtype)
+    return specs
+
+
+def _encoded_batches(
+    records: Iterable[Record], batch_size: int, encode: Callable[[list[str]], EncodedBatch]
+) -> Iterator[tuple[list[Record], EncodedBatch]]:
+    batch: list[Record] = []
+    for rec in records:
+        batch.append(rec)
+        if len(batch) >= batch_size:
+            yield batch, encode([r.sequence for r in batch])
+            batch = []
+    if batch:
+        yield batch, encode([r.sequence for r in batch])
+
+
+_DONE = object()
+
+
+def _prefetch(items: Iterator[Any], depth: int = 2) -> Iterator[Any]:
+    """Run an iterator in a background thread, ``depth`` items ahead.
+
+    An exception in the thread is raised again in the consumer, in order.
+    """
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def worker() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        q.put((True, item), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put((True, _DONE))
+        except BaseException as err:  # handed to the consumer, which re-raises it
+            q.put((False, err))
+
+    thread = threading.Thread(target=worker, name="rnaigloo-encoder", daemon=True)
+    thread.start()
+    try:
+        while True:
+            ok, item = q.get()
+            if not ok:
+                raise item
+            if item is _DONE:
+                return
+            yield item
+    finally:
+        stop.set()
+
+
+def clean_name(header: str) -> str:
+    """A header made safe for one TSV field: tabs and other control characters -> space."""
+    if header.isprintable():
+        return header
+    return "".join(ch if ch.isprintable() else " " for ch in header)
+
+
+def tsv_header() -> str:
+    return "\t".join(TSV_COLUMNS) + "\n"
+
+
+def tsv_row(pred: Prediction) -> str:
+    orf = pred.orf
+    if orf.found:
+        orf_fields = (
+            str(orf.start),
+            str(orf.end),
+            str(orf.length),
+            "complete" if orf.five_prime_complete else "partial",
+            "complete" if orf.three_prime_complete else "partial",
+        )
+    else:
+        orf_fields = ("NA", "NA", "0", "NA", "NA")
+    return "\t".join((clean_name(pred.record.header), f"{pred.score:.5f}", "coding" if pred.coding else "noncoding", *orf_fields)) + "\n"
+
+
+def _fasta_lines(seq: str, width: int = 60) -> str:
+    return "".join(seq[i : i + width] + "\n" for i in range(0, len(seq), width))
+
+
+def protein_entry(pred: Prediction) -> str:
+    """FASTA entry of the protein of a coding prediction's ORF."""
+    orf = pred.orf
+    codes = codon_codes(nucleotide_tokens(pred.record.sequence))
+    protein = translate_orf(codes, orf)
+    return f">{pred.record.id} orf={orf.start}-{orf.end} length={len(protein)} score={pred.score:.5f}\n" + _fasta_lines(protein)
+
+
+def cds_entry(pred: Prediction) -> str:
+    """FASTA entry of the nucleotide ORF of a coding prediction, as written in the input."""
+    orf = pred.orf
+    cds = pred.record.sequence[orf.start - 1 : orf.end]
+    return f">{pred.record.id} orf={orf.start}-{orf.end} length={len(cds)} score={pred.score:.5f}\n" + _fasta_lines(cds)
+
+
+@contextmanager
+def atomic_output(path: str | os.PathLike | None, stdout: IO[str]) -> Iterator[IO[str]]:
+    """A text handle for ``path`` that appears under its name only when complete.
+
+    ``None`` or ``-`` writes to ``stdout``. A file is written to a temporary file in the
+    same directory and renamed when the block ends without error; on any error or
+    interruption the temporary file is removed and ``path`` is left as it was.
+    """
+    if path is None or str(path) == "-":
+        yield stdout
+        stdout.flush()
+        return
+    target = Path(path)
+    check_output_path(target)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent or ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            yield fh
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def check_output_path(path: str | os.PathLike) -> None:
+    """Fail early, before any work, when an output file cannot be created.
+
+    Raises:
+        InputError: the directory is missing, or the path is a directory.
+    """
+    target = Path(path)
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.is_dir():
+        raise InputError(f"cannot write {target}: directory {parent} does not exist")
+    if target.is_dir():
+        raise InputError(f"cannot write {target}: it is a directory")
+    if not os.access(parent, os.W_OK):
+        raise InputError(f"cannot write {target}: directory {parent} is not writable")
+
+
+def classify_to_files(
+    classifier: Classifier,
+    records: Iterable[Record],
+    out: str | os.PathLike | None,
+    stdout: IO[str],
+    protein_fasta: str | os.PathLike | None = None,
+    cds_fasta: str | os.PathLike | None = None,
+    batch_size: int = 256,
+    on_batch: Callable[[int], None] | None = None,
+) -> dict[str, int]:
+    """Classify ``records`` and write the TSV (and the optional FASTA files).
+
+    Every output file appears only when complete (see :func:`atomic_output`).
+
+    Returns:
+        Counts: ``records``, ``coding``, ``noncoding``.
+    """
+    for p in (out, protein_fasta, cds_fasta):
+        if p is not None and str(p) != "-":
+            check_output_path(p)
+    counts = {"records": 0, "coding": 0, "noncoding": 0}
+    with (
+        atomic_output(out, stdout) as tsv,
+        _optional_output(protein_fasta, stdout) as faa,
+        _optional_output(cds_fasta, stdout) as fna,
+    ):
+        tsv.write(tsv_header())
+        for pred in classifier.predict(records, batch_size):
+            tsv.write(tsv_row(pred))
+            counts["records"] += 1
+            counts["coding" if pred.coding else "noncoding"] += 1
+            if pred.coding and pred.orf.found:
+                if faa is not None:
+                    faa.write(protein_entry(pred))
+                if fna is not None:
+                    fna.write(cds_entry(pred))
+            if on_batch is not None and counts["records"] % batch_size == 0:
+                on_batch(counts["records"])
+    if on_batch is not None:
+        on_batch(counts["records"])
+    return counts
+
+
+@contextmanager
+def _optional_output(path: str | os.PathLike | None, stdout: IO[str]) -> Iterator[IO[str] | None]:
+    if path is None:
+        yield None
+    else:
+        with atomic_output(path, stdout) as fh:
+            yield fh

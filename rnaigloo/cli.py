@@ -1,0 +1,387 @@
+"""Command line: parse options, call the core, turn errors into exit codes.
+
+Exit codes: 0 success; 1 bad input or a runtime failure (one line on stderr, the
+traceback only with ``--debug``); 2 usage errors; 130 interrupted (Ctrl-C); 143
+terminated (SIGTERM). TensorFlow is imported inside the commands that need it, so
+``--help`` and usage errors answer at once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO, Any
+
+import click
+
+from rnaigloo import __version__
+from rnaigloo.errors import InputError, RnaiglooError
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "show_default": True, "max_content_width": 100}
+
+
+class Terminated(BaseException):
+    """Raised in the main thread when SIGTERM arrives, so that clean-up code runs."""
+
+
+def _on_sigterm(signum, frame):  # noqa: ARG001
+    raise Terminated()
+
+
+def _common(func):
+    """Options every command takes."""
+    func = click.option("--debug", is_flag=True, help="Show full tracebacks and TensorFlow logs.")(func)
+    func = click.option("-q", "--quiet", is_flag=True, help="No progress or messages on stderr (errors still).")(func)
+    return func
+
+
+def _threads_option(func):
+    return click.option(
+        "-t",
+        "--threads",
+        type=click.IntRange(min=1),
+        default=None,
+        help="Threads for TensorFlow and encoding [default: the cores available to the process].",
+    )(func)
+
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(__version__, "--version", prog_name="rnaigloo")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """rnaigloo: how likely each RNA transcript is to code for a protein.
+
+    An IGLOO neural network reads each transcript, its longest ORF and hand-made
+    features. Run 'rnaigloo COMMAND --help' for a command's options.
+    """
+    ctx.ensure_object(dict)
+
+
+def _streams(ctx: click.Context) -> tuple[IO[str], IO[str]]:
+    obj = ctx.obj or {}
+    return obj.get("stdout") or sys.stdout, obj.get("stderr") or sys.stderr
+
+
+def _set_flags(ctx: click.Context, debug: bool) -> None:
+    ctx.obj["debug"] = debug
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
+@click.option("-o", "--output", default="-", metavar="FILE", help="Output TSV ('-' for stdout).")
+@click.option(
+    "-m",
+    "--model",
+    "models",
+    multiple=True,
+    metavar="MODEL",
+    help="A .keras model (its .card.json beside it); repeat to average an ensemble [default: the bundled human model].",
+)
+@click.option("-p", "--protein-fasta", metavar="FILE", help="Write the proteins of transcripts called coding (FASTA).")
+@click.option("--cds-fasta", metavar="FILE", help="Write the ORFs (CDS) of transcripts called coding (FASTA).")
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0.0, 1.0),
+    default=None,
+    help="Score at or above which a transcript is called coding [default: the model's].",
+)
+@click.option("-b", "--batch-size", type=click.IntRange(min=1), default=256, help="Transcripts scored at a time.")
+@_threads_option
+@_common
+@click.pass_context
+def classify(
+    ctx: click.Context,
+    inputs: tuple[str, ...],
+    output: str,
+    models: tuple[str, ...],
+    protein_fasta: str | None,
+    cds_fasta: str | None,
+    threshold: float | None,
+    batch_size: int,
+    threads: int | None,
+    quiet: bool,
+    debug: bool,
+) -> None:
+    """Score the transcripts of FASTA files (plain, gzip, bzip2 or xz; '-' for stdin).
+
+    Writes a TSV with one row per input record, in input order: sequence_name,
+    coding_score, classification, then the longest ORF (orf_start, orf_end,
+    orf_length, orf_5prime, orf_3prime).
+    """
+    _set_flags(ctx, debug)
+    stdout, stderr = _streams(ctx)
+    if inputs.count("-") > 1:
+        raise click.UsageError("'-' (stdin) can be given only once")
+    for name, path in (("--protein-fasta", protein_fasta), ("--cds-fasta", cds_fasta)):
+        if path == "-":
+            raise click.UsageError(f"{name} needs a file name; stdout is for the TSV")
+    from rnaigloo.classify import check_output_path
+
+    for path in (output, protein_fasta, cds_fasta):
+        if path is not None and path != "-":
+            check_output_path(path)
+    for path in inputs:
+        if path != "-" and not Path(path).exists():
+            raise InputError(f"input file not found: {path}")
+
+    from rnaigloo.runtime import start_tensorflow
+
+    start_tensorflow(threads, debug)
+    from rnaigloo.classify import Classifier, classify_to_files
+    from rnaigloo.fasta import read_many
+    from rnaigloo.progress import RecordProgress
+
+    classifier = Classifier.load(list(models), threshold)
+    total = None if "-" in inputs else sum(os.path.getsize(p) for p in inputs)
+    progress = RecordProgress(total, stderr, enabled=not quiet)
+    ok = False
+    try:
+        counts = classify_to_files(
+            classifier,
+            read_many(inputs, progress=progress.bytes_read),
+            output,
+            stdout,
+            protein_fasta=protein_fasta,
+            cds_fasta=cds_fasta,
+            batch_size=batch_size,
+            on_batch=progress.records_done,
+        )
+        ok = True
+    finally:
+        progress.close(ok)
+    if not quiet:
+        where = "stdout" if output == "-" else output
+        stderr.write(
+            f"rnaigloo: {counts['records']} transcripts ({counts['coding']} coding, {counts['noncoding']} "
+            f"non-coding at threshold {classifier.threshold:.3f}) -> {where}\n"
+        )
+
+
+def _parse_settings(config_file: str | None, settings: tuple[str, ...]) -> dict[str, Any]:
+    overrides: dict[str, Any] = {}
+    if config_file:
+        try:
+            loaded = json.loads(Path(config_file).read_text(encoding="utf-8"))
+        except OSError as err:
+            raise InputError(f"cannot read --config {config_file}: {err.strerror}") from None
+        except ValueError as err:
+            raise InputError(f"--config {config_file} is not valid JSON: {err}") from None
+        if not isinstance(loaded, dict):
+            raise InputError(f"--config {config_file} must hold a JSON object of model settings")
+        overrides.update(loaded)
+    for item in settings:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"expected KEY=VALUE, found {item!r}", param_hint="--set")
+        try:
+            overrides[key] = json.loads(value)
+        except ValueError:
+            overrides[key] = value
+    return overrides
+
+
+@cli.command(context_settings=CONTEXT)
+@click.option("--coding", multiple=True, required=True, metavar="FASTA", help="Known protein-coding transcripts (repeatable).")
+@click.option("--noncoding", multiple=True, required=True, metavar="FASTA", help="Known non-coding transcripts (repeatable).")
+@click.option("-o", "--output", required=True, metavar="MODEL.keras", help="Model file to write; its card and report go beside it.")
+@click.option("--epochs", type=click.IntRange(min=1), default=30, help="Most epochs to run.")
+@click.option("-b", "--batch-size", type=click.IntRange(min=1), default=64, help="Training batch size.")
+@click.option("--seed", type=int, default=42, help="Seeds the split, shuffling, weights and dropout.")
+@click.option("--val-fraction", type=float, default=0.1, help="Share of the data (grouped by gene) kept for validation.")
+@click.option("--patience", type=click.IntRange(min=1), default=4, help="Epochs without a better validation loss before stopping.")
+@click.option("--config", "config_file", metavar="JSON", help="JSON file of model settings (see README).")
+@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="One model setting, e.g. --set nuc_patches=600 (repeatable).")
+@click.option("--resume", is_flag=True, help="Continue an interrupted run from its checkpoint (same command, same data).")
+@_threads_option
+@_common
+@click.pass_context
+def train(
+    ctx: click.Context,
+    coding: tuple[str, ...],
+    noncoding: tuple[str, ...],
+    output: str,
+    epochs: int,
+    batch_size: int,
+    seed: int,
+    val_fraction: float,
+    patience: int,
+    config_file: str | None,
+    settings: tuple[str, ...],
+    resume: bool,
+    threads: int | None,
+    quiet: bool,
+    debug: bool,
+) -> None:
+    """Train a model from known coding and non-coding transcripts (FEELnc-style).
+
+    Writes MODEL.keras, MODEL.card.json (threshold, config, data, validation
+    metrics, SHA-256), MODEL.report.json and MODEL.report.png (per-epoch curves).
+    """
+    _set_flags(ctx, debug)
+    _, stderr = _streams(ctx)
+    overrides = _parse_settings(config_file, settings)
+    for path in coding + noncoding:
+        if path != "-" and not Path(path).exists():
+            raise InputError(f"input file not found: {path}")
+    from rnaigloo.runtime import start_tensorflow
+
+    start_tensorflow(threads, debug)
+    from rnaigloo.train import train as run_training
+
+    verbose = 0 if quiet else (1 if stderr.isatty() else 2)
+    run_training(
+        coding,
+        noncoding,
+        output,
+        config=overrides,
+        epochs=epochs,
+        batch_size=batch_size,
+        seed=seed,
+        val_fraction=val_fraction,
+        patience=patience,
+        resume=resume,
+        verbose=verbose,
+        log=(lambda msg: None) if quiet else (lambda msg: print(f"rnaigloo: {msg}", file=stderr)),
+    )
+
+
+@cli.command(context_settings=CONTEXT)
+@click.option("--coding", multiple=True, required=True, metavar="FASTA", help="Known protein-coding transcripts (repeatable).")
+@click.option("--noncoding", multiple=True, required=True, metavar="FASTA", help="Known non-coding transcripts (repeatable).")
+@click.option("-m", "--model", "models", multiple=True, metavar="MODEL", help="Model(s) to evaluate; repeat for an ensemble [default: the bundled model].")
+@click.option("--threshold", type=click.FloatRange(0.0, 1.0), default=None, help="Decision threshold [default: the model's].")
+@click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON instead of a table.")
+@click.option("--plot", metavar="FILE.png", help="Write ROC and precision-recall curves to this PNG.")
+@click.option("-b", "--batch-size", type=click.IntRange(min=1), default=256, help="Transcripts scored at a time.")
+@_threads_option
+@_common
+@click.pass_context
+def evaluate(
+    ctx: click.Context,
+    coding: tuple[str, ...],
+    noncoding: tuple[str, ...],
+    models: tuple[str, ...],
+    threshold: float | None,
+    as_json: bool,
+    plot: str | None,
+    batch_size: int,
+    threads: int | None,
+    quiet: bool,
+    debug: bool,
+) -> None:
+    """Measure a model on labelled transcripts: accuracy, sensitivity, specificity,
+    precision, F1, MCC, AUROC, AUPRC."""
+    _set_flags(ctx, debug)
+    stdout, stderr = _streams(ctx)
+    from rnaigloo.classify import check_output_path
+
+    if plot:
+        check_output_path(plot)
+    for path in coding + noncoding:
+        if path != "-" and not Path(path).exists():
+            raise InputError(f"input file not found: {path}")
+    from rnaigloo.runtime import start_tensorflow
+
+    start_tensorflow(threads, debug)
+    import numpy as np
+
+    from rnaigloo.classify import Classifier
+    from rnaigloo.evaluate import compute_metrics, format_table, plot_curves
+    from rnaigloo.fasta import read_fasta
+
+    classifier = Classifier.load(list(models), threshold)
+    labels: list[int] = []
+    scores: list[float] = []
+    seen: set[int] = set()
+    for label, paths in ((1, coding), (0, noncoding)):
+        for path in paths:
+            for pred in classifier.predict(read_fasta(path, seen), batch_size):
+                labels.append(label)
+                scores.append(pred.score)
+    y, s = np.asarray(labels), np.asarray(scores)
+    metrics = compute_metrics(y, s, classifier.threshold)
+    if as_json:
+        stdout.write(json.dumps({"models": [str(m.path) for m in classifier.models], **metrics}, indent=2) + "\n")
+    else:
+        stdout.write(format_table(metrics))
+    if plot:
+        plot_curves(y, s, plot, title=", ".join(m.path.name for m in classifier.models))
+        if not quiet:
+            stderr.write(f"rnaigloo: wrote {plot}\n")
+
+
+def main(argv: Sequence[str] | None = None, stdout: IO[str] | None = None, stderr: IO[str] | None = None) -> int:
+    """Run the command line; returns the exit code instead of exiting.
+
+    Args:
+        argv: arguments without the program name (default: ``sys.argv[1:]``).
+        stdout, stderr: where results and messages go (default: the process's).
+    """
+    stdout = stdout or sys.stdout
+    stderr = stderr or sys.stderr
+    obj: dict[str, Any] = {"stdout": stdout, "stderr": stderr, "debug": False}
+    args = list(sys.argv[1:] if argv is None else argv)
+    previous = None
+    try:
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not in the main thread
+        pass
+    try:
+        rc = cli.main(args=args, prog_name="rnaigloo", standalone_mode=False, obj=obj)
+        return rc if isinstance(rc, int) else 0
+    except click.exceptions.Exit as err:
+        return err.exit_code
+    except click.UsageError as err:
+        hint = f"\nTry '{err.ctx.command_path} --help' for help." if err.ctx else ""
+        stderr.write(f"rnaigloo: usage error: {err.format_message()}{hint}\n")
+        return 2
+    except click.ClickException as err:
+        stderr.write(f"rnaigloo: error: {err.format_message()}\n")
+        return err.exit_code
+    except click.exceptions.Abort:  # click's form of Ctrl-C
+        stderr.write("rnaigloo: interrupted; no output file was written\n")
+        return 130
+    except RnaiglooError as err:
+        if obj.get("debug"):
+            traceback.print_exc(file=stderr)
+        stderr.write(f"rnaigloo: error: {err}\n")
+        return 1
+    except KeyboardInterrupt:
+        stderr.write("rnaigloo: interrupted; no output file was written\n")
+        return 130
+    except Terminated:
+        stderr.write("rnaigloo: terminated; no output file was written\n")
+        return 143
+    except MemoryError:
+        stderr.write("rnaigloo: error: out of memory; try a smaller --batch-size\n")
+        return 1
+    except BrokenPipeError:
+        # the reader of stdout went away (e.g. `| head`): not an error of ours
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
+        except OSError:
+            pass
+        return 1
+    except Exception as err:  # the last guard: one line, never a traceback by default
+        if obj.get("debug"):
+            traceback.print_exc(file=stderr)
+        first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        stderr.write(f"rnaigloo: error: {type(err).__name__}: {first} (run with --debug for details)\n")
+        return 1
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+        try:
+            stdout.flush()
+        except (BrokenPipeError, ValueError, OSError):
+            pass
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

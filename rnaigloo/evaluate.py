@@ -1,0 +1,123 @@
+"""Metrics of a coding/non-coding classifier, the threshold choice, and plots."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+METRIC_NAMES = ("accuracy", "sensitivity", "specificity", "precision", "f1", "mcc", "auroc", "auprc")
+
+
+def compute_metrics(labels: np.ndarray, scores: np.ndarray, threshold: float) -> dict[str, Any]:
+    """Classification metrics at ``threshold`` plus the threshold-free AUROC and AUPRC.
+
+    Args:
+        labels: 1 for coding, 0 for non-coding.
+        scores: coding probabilities.
+        threshold: a score at or above it is called coding.
+
+    Returns:
+        The metrics in ``METRIC_NAMES`` (AUROC/AUPRC are ``None`` when one class is
+        absent) and the counts ``tp``, ``fp``, ``tn``, ``fn``, ``n``.
+    """
+    from sklearn.metrics import (
+        accuracy_score,
+        average_precision_score,
+        confusion_matrix,
+        f1_score,
+        matthews_corrcoef,
+        precision_score,
+        recall_score,
+        roc_auc_score,
+    )
+
+    y = np.asarray(labels).astype(int)
+    s = np.asarray(scores, dtype=float)
+    pred = (s >= threshold).astype(int)
+    tn, fp, fn, tp = confusion_matrix(y, pred, labels=[0, 1]).ravel()
+    both = len(np.unique(y)) == 2
+    return {
+        "accuracy": float(accuracy_score(y, pred)),
+        "sensitivity": float(recall_score(y, pred, zero_division=0)),
+        "specificity": float(tn / (tn + fp)) if tn + fp else 0.0,
+        "precision": float(precision_score(y, pred, zero_division=0)),
+        "f1": float(f1_score(y, pred, zero_division=0)),
+        "mcc": float(matthews_corrcoef(y, pred)),
+        "auroc": float(roc_auc_score(y, s)) if both else None,
+        "auprc": float(average_precision_score(y, s)) if both else None,
+        "threshold": float(threshold),
+        "tp": int(tp),
+        "fp": int(fp),
+        "tn": int(tn),
+        "fn": int(fn),
+        "n": int(len(y)),
+    }
+
+
+def best_mcc_threshold(labels: np.ndarray, scores: np.ndarray) -> tuple[float, float]:
+    """The threshold that maximises MCC on ``labels``/``scores``.
+
+    Candidate thresholds lie half-way between consecutive distinct scores, so that a
+    tiny change of one score does not flip its call. Ties go to the candidate nearest
+    0.5.
+
+    Returns:
+        ``(threshold, mcc)``.
+    """
+    y = np.asarray(labels).astype(bool)
+    s = np.asarray(scores, dtype=float)
+    order = np.argsort(-s, kind="stable")
+    s_sorted, y_sorted = s[order], y[order]
+    distinct = np.r_[np.flatnonzero(np.diff(s_sorted)), len(s) - 1]  # last index of each score value
+    tp = np.cumsum(y_sorted)[distinct].astype(float)
+    fp = np.cumsum(~y_sorted)[distinct].astype(float)
+    pos, neg = y.sum(), (~y).sum()
+    fn, tn = pos - tp, neg - fp
+    denom = np.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))
+    mcc = np.where(denom > 0, (tp * tn - fp * fn) / np.where(denom > 0, denom, 1), 0.0)
+    lower = np.r_[s_sorted[distinct[:-1] + 1], 0.0]  # the next lower score (0 below the last)
+    candidates = (s_sorted[distinct] + lower) / 2
+    best = np.flatnonzero(mcc >= mcc.max() - 1e-12)
+    i = best[np.argmin(np.abs(candidates[best] - 0.5))]
+    return float(candidates[i]), float(mcc[i])
+
+
+def format_table(metrics: dict[str, Any]) -> str:
+    """A two-column, human-readable table of the metrics."""
+    rows = [(name, metrics[name]) for name in METRIC_NAMES] + [
+        ("threshold", metrics["threshold"]),
+        ("transcripts", metrics["n"]),
+        ("TP / FP / TN / FN", f"{metrics['tp']} / {metrics['fp']} / {metrics['tn']} / {metrics['fn']}"),
+    ]
+    width = max(len(r[0]) for r in rows)
+    lines = []
+    for name, value in rows:
+        if isinstance(value, float):
+            value = f"{value:.4f}"
+        elif value is None:
+            value = "NA"
+        lines.append(f"{name:<{width}}  {value}")
+    return "\n".join(lines) + "\n"
+
+
+def plot_curves(labels: np.ndarray, scores: np.ndarray, path: str | os.PathLike, title: str = "") -> None:
+    """ROC and precision-recall curves side by side, as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import PrecisionRecallDisplay, RocCurveDisplay
+
+    fig, (ax_roc, ax_pr) = plt.subplots(1, 2, figsize=(10, 4.5))
+    RocCurveDisplay.from_predictions(labels, scores, ax=ax_roc, name="rnaigloo")
+    ax_roc.plot([0, 1], [0, 1], linestyle=":", color="grey")
+    ax_roc.set_title("ROC")
+    PrecisionRecallDisplay.from_predictions(labels, scores, ax=ax_pr, name="rnaigloo")
+    ax_pr.set_title("Precision-recall")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

@@ -1,0 +1,230 @@
+"""Streaming FASTA input with the checks a pipeline needs.
+
+Records are parsed by Biopython's ``SimpleFastaParser``; this module opens the input
+(plain, gzip, bzip2 or xz, sniffed from the magic bytes; ``-`` for stdin), feeds the
+parser line by line while checking what the parser does not, and validates each record.
+Every problem is raised as :class:`InputError` with a message that says what was
+expected, what was found and where.
+
+Accepted on purpose (see the README's troubleshooting section): CRLF line endings,
+blank lines, lowercase, ``U``, IUPAC ambiguity letters and other letters (read as
+``N``), empty sequences and sequences of any length. Rejected: empty input, text that is
+not FASTA (FASTQ, GTF/GFF, anything without a ``>`` header first), binary or non-UTF-8
+data, a record with an empty ID, an ID seen before, sequences with characters other
+than letters, protein sequences, and truncated or corrupt compressed streams.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import io
+import lzma
+import os
+import sys
+import zlib
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from Bio.SeqIO.FastaIO import SimpleFastaParser
+
+from rnaigloo.errors import InputError
+
+# A record whose letters are more than this fraction other than A, C, G, T, U or N is
+# taken for a protein. Real transcripts carry few ambiguity codes; proteins carry many.
+PROTEIN_FRACTION = 0.25
+# Shorter records are too short to tell a protein from a nucleotide sequence.
+PROTEIN_MIN_LENGTH = 10
+
+_NUCLEOTIDE_LETTERS = frozenset("ACGTUNacgtun")
+
+
+@dataclass(frozen=True)
+class Record:
+    """One FASTA record.
+
+    Attributes:
+        header: the header line without ``>`` and without the line end.
+        id: the first whitespace-separated word of the header.
+        sequence: the sequence as written in the file, line breaks removed.
+        number: 1-based position of the record in its file.
+        source: the file name it came from (``<stdin>`` for ``-``).
+    """
+
+    header: str
+    id: str
+    sequence: str
+    number: int
+    source: str
+
+
+def _display_name(path: str | os.PathLike) -> str:
+    return "<stdin>" if str(path) == "-" else str(path)
+
+
+def open_binary(path: str | os.PathLike) -> tuple[BinaryIO, BinaryIO]:
+    """Open a path (or ``-`` for stdin) and undo gzip, bzip2 or xz compression.
+
+    Returns:
+        The decompressed stream and the raw file under it (the same object for
+        uncompressed input).
+
+    Raises:
+        InputError: the file is missing, unreadable or a directory.
+    """
+    name = _display_name(path)
+    if str(path) == "-":
+        raw: BinaryIO = sys.stdin.buffer
+    else:
+        try:
+            raw = open(path, "rb")  # noqa: SIM115 - closed by the caller
+        except FileNotFoundError:
+            raise InputError(f"input file not found: {name}") from None
+        except IsADirectoryError:
+            raise InputError(f"expected a FASTA file, found a directory: {name}") from None
+        except OSError as err:
+            raise InputError(f"cannot read {name}: {err.strerror}") from None
+    try:
+        magic = raw.peek(6)[:6] if hasattr(raw, "peek") else b""
+    except OSError as err:
+        raw.close()
+        raise InputError(f"cannot read {name}: {err.strerror}") from None
+    if magic[:2] == b"\x1f\x8b":
+        return gzip.GzipFile(fileobj=raw, mode="rb"), raw  # type: ignore[return-value]
+    if magic[:3] == b"BZh":
+        return bz2.BZ2File(raw, mode="rb"), raw  # type: ignore[return-value]
+    if magic[:6] == b"\xfd7zXZ\x00":
+        return lzma.LZMAFile(raw, mode="rb"), raw  # type: ignore[return-value]
+    return raw, raw
+
+
+def _not_fasta_reason(line: str) -> str:
+    """Why a first line that does not start with '>' is not FASTA, in a few words."""
+    if line.startswith("@"):
+        return "this looks like FASTQ (first line starts with '@'); convert it to FASTA first"
+    if line.startswith("##gff") or line.count("\t") >= 8:
+        return "this looks like GTF/GFF annotation, not sequences; extract transcript sequences first (e.g. gffread -w)"
+    shown = line if len(line) <= 40 else line[:37] + "..."
+    return f"expected a FASTA header starting with '>', found {shown!r}"
+
+
+class _LineChecker:
+    """Feeds lines to the parser while checking what it does not check.
+
+    Keeps the line number of each header so that record errors can name their line.
+    """
+
+    def __init__(self, text: Iterable[str], name: str):
+        self._text = text
+        self._name = name
+        self.line_no = 0
+        self.header_lines: deque[int] = deque()
+        self.seen_header = False
+
+    def __iter__(self) -> Iterator[str]:
+        for line in self._text:
+            self.line_no += 1
+            if "\x00" in line:
+                raise InputError(f"{self._name}: binary data (NUL byte) at line {self.line_no}; expected FASTA text")
+            if line.startswith(">"):
+                self.seen_header = True
+                self.header_lines.append(self.line_no)
+            elif not self.seen_header and line.strip():
+                raise InputError(f"{self._name}: not FASTA at line {self.line_no}: {_not_fasta_reason(line.rstrip())}")
+            yield line
+
+
+def _check_sequence(seq: str, where: str) -> None:
+    if not (seq.isascii() and seq.isalpha()):
+        for i, ch in enumerate(seq):
+            if not (ch.isascii() and ch.isalpha()):
+                raise InputError(
+                    f"{where}: expected only letters in the sequence, found {ch!r} at sequence position {i + 1}"
+                )
+    if len(seq) >= PROTEIN_MIN_LENGTH:
+        other = len(seq) - sum(seq.count(c) for c in _NUCLEOTIDE_LETTERS)
+        if other > PROTEIN_FRACTION * len(seq):
+            raise InputError(
+                f"{where}: looks like a protein sequence ({other / len(seq):.0%} of letters are not "
+                "A/C/G/T/U/N); expected nucleotide transcripts"
+            )
+
+
+def read_fasta(
+    path: str | os.PathLike,
+    seen_ids: set[int] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[Record]:
+    """Stream the records of one FASTA file, checking each.
+
+    Args:
+        path: a file path (plain or compressed) or ``-`` for stdin.
+        seen_ids: hashes of the IDs already read (from earlier files); updated in place so that IDs
+            are unique across several inputs. ``None`` checks this file alone.
+        progress: called now and then with the bytes of the (compressed) file read
+            so far, for progress reports.
+
+    Yields:
+        The records, in file order.
+
+    Raises:
+        InputError: on anything listed in the module notes as rejected.
+    """
+    name = _display_name(path)
+    if seen_ids is None:
+        seen_ids = set()
+    binary, raw = open_binary(path)
+    text = io.TextIOWrapper(binary, encoding="utf-8", errors="strict", newline=None)
+    checker = _LineChecker(text, name)
+    number = 0
+    try:
+        for header, seq in SimpleFastaParser(checker):
+            number += 1
+            line = checker.header_lines.popleft()
+            where = f"{name}, record {number} (line {line})"
+            seq_id = header.split(None, 1)[0] if header[:1].strip() else ""
+            if not seq_id:
+                raise InputError(f"{where}: empty sequence ID; expected a name right after '>'")
+            key = hash(seq_id)  # a hash, not the string: memory stays small on huge inputs
+            if key in seen_ids:
+                raise InputError(f"{where}: duplicate sequence ID {seq_id!r}; IDs must be unique")
+            seen_ids.add(key)
+            _check_sequence(seq, f"{where} {seq_id!r}")
+            if progress is not None and number % 512 == 0 and raw.seekable():
+                progress(raw.tell())
+            yield Record(header=header, id=seq_id, sequence=seq, number=number, source=name)
+    except UnicodeDecodeError:
+        raise InputError(
+            f"{name}: not UTF-8 text near line {checker.line_no + 1}; expected FASTA (is this a binary file?)"
+        ) from None
+    except EOFError:
+        raise InputError(f"{name}: compressed stream ends early (truncated download?) after line {checker.line_no}") from None
+    except (gzip.BadGzipFile, zlib.error, lzma.LZMAError) as err:
+        raise InputError(f"{name}: corrupt compressed data after line {checker.line_no}: {err}") from None
+    except OSError as err:  # bz2 reports bad data as a plain OSError
+        raise InputError(f"{name}: cannot read past line {checker.line_no}: {err}") from None
+    finally:
+        text.close()
+    if number == 0:
+        if checker.line_no == 0:
+            raise InputError(f"{name}: empty input; expected FASTA records")
+        raise InputError(f"{name}: no FASTA records found in {checker.line_no} line(s); expected '>' header lines")
+
+
+def read_many(
+    paths: Iterable[str | os.PathLike], progress: Callable[[int], None] | None = None
+) -> Iterator[Record]:
+    """Records of several files in turn, with IDs unique across all of them.
+
+    ``progress``, if given, is called with the bytes read over all files so far.
+    """
+    seen: set[int] = set()
+    done = 0
+    for path in paths:
+        inner = None if progress is None else (lambda pos, base=done: progress(base + pos))
+        yield from read_fasta(path, seen, inner)
+        if progress is not None and str(path) != "-":
+            done += os.path.getsize(path)
+            progress(done)

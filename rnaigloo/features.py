@@ -1,0 +1,287 @@
+"""Encodings and hand-made features of transcripts.
+
+Plain numpy, no TensorFlow: this module is imported by the FASTA checks, the
+benchmarks and the tests without paying for a deep-learning import.
+
+Conventions used throughout:
+
+* Nucleotide tokens: ``A=1, C=2, G=3, T=4, N=5`` and ``0`` for padding. ``U`` is
+  read as ``T``, lowercase as uppercase, and every other letter (IUPAC codes such as
+  ``R`` or ``Y``) as ``N``: a letter is never dropped, so positions never shift.
+* Amino-acid tokens: the 20 standard residues in ``AA_ALPHABET`` order are ``1..20``;
+  ``21`` is ``X``, a codon holding an ``N``; ``0`` is padding.
+* The longest ORF is searched on the forward strand only. It starts at ``ATG`` and ends
+  with the first in-frame stop codon (``TAA``, ``TAG``, ``TGA``), which it includes. An
+  ORF with no stop before the 3' end still counts and is 3'-open. Ties go to the ORF
+  that starts first. Coordinates are 1-based and inclusive.
+* The model sees one window of ``nuc_len`` nucleotides, the same for every branch: the
+  whole transcript when it fits, otherwise the window centred on the longest ORF
+  (centred on the transcript when it has no ORF), shifted to stay inside it. The
+  protein branch sees the N-terminal ``prot_len`` residues of that same ORF.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+NUC_ALPHABET = "ACGTN"
+AA_ALPHABET = "ACDEFGHIKLMNPQRSTVWY"
+N_NUC_TOKENS = len(NUC_ALPHABET)  # 5, token 0 is padding
+N_AA_TOKENS = len(AA_ALPHABET) + 1  # 21 (X included), token 0 is padding
+KMER_SIZES = (2, 3, 4)
+
+_STANDARD_CODE = (
+    "TTT F TTC F TTA L TTG L TCT S TCC S TCA S TCG S TAT Y TAC Y TAA * TAG * "
+    "TGT C TGC C TGA * TGG W CTT L CTC L CTA L CTG L CCT P CCC P CCA P CCG P "
+    "CAT H CAC H CAA Q CAG Q CGT R CGC R CGA R CGG R ATT I ATC I ATA I ATG M "
+    "ACT T ACC T ACA T ACG T AAT N AAC N AAA K AAG K AGT S AGC S AGA R AGG R "
+    "GTT V GTC V GTA V GTG V GCT A GCC A GCA A GCG A GAT D GAC D GAA E GAG E "
+    "GGT G GGC G GGA G GGG G"
+)
+
+
+def _build_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    nuc = np.full(256, 5, dtype=np.uint8)  # any byte that is not A/C/G/T/U reads as N
+    for i, base in enumerate("ACGT", start=1):
+        nuc[ord(base)] = nuc[ord(base.lower())] = i
+    nuc[ord("U")] = nuc[ord("u")] = 4
+    words = _STANDARD_CODE.split()
+    codon_aa = np.zeros(65, dtype=np.uint8)  # index 64: codon with an N -> X
+    codon_letter = np.array(["X"] * 65)
+    for codon, aa in zip(words[0::2], words[1::2]):
+        code = 16 * "ACGT".index(codon[0]) + 4 * "ACGT".index(codon[1]) + "ACGT".index(codon[2])
+        codon_letter[code] = aa
+        codon_aa[code] = 0 if aa == "*" else AA_ALPHABET.index(aa) + 1
+    codon_aa[64] = N_AA_TOKENS
+    return nuc, codon_aa, codon_letter
+
+
+_NUC_LUT, _CODON_AA, _CODON_LETTER = _build_tables()
+_ATG = 16 * 0 + 4 * 3 + 2
+_STOPS = np.array([48, 50, 56])  # TAA, TAG, TGA
+_NO_CODON = 64
+
+FEATURE_NAMES: tuple[str, ...] = (
+    ("orf_log10_length", "orf_coverage", "has_orf", "orf_5prime_complete", "orf_3prime_complete")
+    + tuple(f"kmer_{k}_{i}" for k in KMER_SIZES for i in range(4**k))
+    + tuple(f"codon_{i}" for i in range(64))
+    + tuple(f"aa_{a}" for a in AA_ALPHABET + "X")
+)
+N_FEATURES = len(FEATURE_NAMES)
+
+
+@dataclass(frozen=True)
+class Orf:
+    """The longest forward-strand ORF of a transcript.
+
+    Attributes:
+        start: 1-based position of the A of the ATG; 0 when there is no ORF.
+        end: 1-based position of the last base (the stop codon's last base when the
+            ORF is 3'-complete); 0 when there is no ORF.
+        five_prime_complete: an in-frame stop codon lies upstream of the ATG, so the
+            reading frame cannot extend further 5'.
+        three_prime_complete: the ORF ends with a stop codon.
+    """
+
+    start: int = 0
+    end: int = 0
+    five_prime_complete: bool = False
+    three_prime_complete: bool = False
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start + 1 if self.start else 0
+
+    @property
+    def found(self) -> bool:
+        return self.start > 0
+
+
+NO_ORF = Orf()
+
+
+def nucleotide_tokens(seq: str) -> np.ndarray:
+    """Tokens (``uint8``, 1..5) of a sequence; see the module notes for the mapping."""
+    return _NUC_LUT[np.frombuffer(seq.encode("ascii", "replace"), dtype=np.uint8)]
+
+
+def codon_codes(tokens: np.ndarray) -> np.ndarray:
+    """Code 0..63 of the codon starting at each position (64 where it has an N).
+
+    The result has ``len(tokens) - 2`` entries (none for shorter inputs).
+    """
+    n = len(tokens)
+    if n < 3:
+        return np.zeros(0, dtype=np.int16)
+    t = tokens.astype(np.int16) - 1
+    codes = 16 * t[:-2] + 4 * t[1:-1] + t[2:]
+    bad = (tokens[:-2] == 5) | (tokens[1:-1] == 5) | (tokens[2:] == 5)
+    codes[bad] = _NO_CODON
+    return codes
+
+
+def longest_orf(tokens: np.ndarray, codes: np.ndarray | None = None) -> Orf:
+    """The longest ATG-initiated ORF on the forward strand (see the module notes)."""
+    if codes is None:
+        codes = codon_codes(tokens)
+    n = len(tokens)
+    best = NO_ORF
+    best_len = 0
+    is_start = codes == _ATG
+    if not is_start.any():
+        return NO_ORF
+    is_stop = np.isin(codes, _STOPS)
+    for frame in range(3):
+        starts = np.flatnonzero(is_start[frame::3]) * 3 + frame
+        if starts.size == 0:
+            continue
+        stops = np.flatnonzero(is_stop[frame::3]) * 3 + frame
+        nxt = np.searchsorted(stops, starts)
+        last_full = frame + 3 * ((n - frame) // 3)  # end (exclusive) of the last whole codon
+        has_stop = nxt < stops.size
+        if stops.size:
+            ends = np.where(has_stop, stops[np.minimum(nxt, stops.size - 1)] + 3, last_full)
+        else:
+            ends = np.full(starts.shape, last_full)
+        lengths = ends - starts
+        i = int(np.argmax(lengths))  # first maximum: the earliest start in this frame
+        length = int(lengths[i])
+        start = int(starts[i])
+        if length > best_len or (length == best_len and start + 1 < best.start):
+            best_len = length
+            best = Orf(
+                start=start + 1,
+                end=int(ends[i]),
+                five_prime_complete=bool(nxt[i] > 0),
+                three_prime_complete=bool(has_stop[i]),
+            )
+    return best
+
+
+def orf_protein_tokens(codes: np.ndarray, orf: Orf) -> np.ndarray:
+    """Amino-acid tokens of an ORF's translation, without the stop codon."""
+    if not orf.found:
+        return np.zeros(0, dtype=np.uint8)
+    last = orf.end - 3 if orf.three_prime_complete else orf.end
+    return _CODON_AA[codes[orf.start - 1 : last - 2 : 3]]
+
+
+def translate_orf(codes: np.ndarray, orf: Orf) -> str:
+    """Protein sequence of an ORF (one-letter code, ``X`` for codons with an N)."""
+    if not orf.found:
+        return ""
+    last = orf.end - 3 if orf.three_prime_complete else orf.end
+    return "".join(_CODON_LETTER[codes[orf.start - 1 : last - 2 : 3]].tolist())
+
+
+def kmer_frequencies(tokens: np.ndarray, k: int) -> np.ndarray:
+    """Frequencies of the 4**k k-mers (``float32``, summing to 1, or all 0).
+
+    k-mers holding an N are left out; indices follow ``ACGT`` order, so for k = 2 the
+    entries are AA, AC, AG, AT, CA, ... TT.
+    """
+    n = len(tokens)
+    out = np.zeros(4**k, dtype=np.float32)
+    if n < k:
+        return out
+    t = tokens.astype(np.int32) - 1
+    valid = tokens != 5
+    idx = np.zeros(n - k + 1, dtype=np.int32)
+    ok = np.ones(n - k + 1, dtype=bool)
+    for j in range(k):
+        idx = idx * 4 + t[j : n - k + 1 + j]
+        ok &= valid[j : n - k + 1 + j]
+    counts = np.bincount(idx[ok], minlength=4**k)
+    total = counts.sum()
+    if total:
+        out[:] = counts / total
+    return out
+
+
+def window_start(length: int, orf: Orf, nuc_len: int) -> int:
+    """0-based start of the model's window (see the module notes)."""
+    if length <= nuc_len:
+        return 0
+    centre = (orf.start - 1 + orf.end) / 2 if orf.found else length / 2
+    return int(min(max(round(centre - nuc_len / 2), 0), length - nuc_len))
+
+
+def transcript_features(tokens: np.ndarray, codes: np.ndarray, orf: Orf, protein: np.ndarray) -> np.ndarray:
+    """The hand-made feature vector, in ``FEATURE_NAMES`` order."""
+    out = np.zeros(N_FEATURES, dtype=np.float32)
+    n = len(tokens)
+    if orf.found:
+        out[0] = np.log10(orf.length) / 5.0
+        out[1] = orf.length / n
+        out[2] = 1.0
+        out[3] = float(orf.five_prime_complete)
+        out[4] = float(orf.three_prime_complete)
+    pos = 5
+    for k in KMER_SIZES:
+        out[pos : pos + 4**k] = kmer_frequencies(tokens, k)
+        pos += 4**k
+    if orf.found:
+        last = orf.end - 3 if orf.three_prime_complete else orf.end
+        orf_codons = codes[orf.start - 1 : last - 2 : 3]
+        orf_codons = orf_codons[orf_codons < _NO_CODON]
+        if orf_codons.size:
+            out[pos : pos + 64] = np.bincount(orf_codons, minlength=64) / orf_codons.size
+    pos += 64
+    if protein.size:
+        out[pos : pos + N_AA_TOKENS] = np.bincount(protein - 1, minlength=N_AA_TOKENS)[:N_AA_TOKENS] / protein.size
+    return out
+
+
+@dataclass
+class EncodedBatch:
+    """Model inputs for a batch of transcripts, plus what the output needs of each."""
+
+    nucleotides: np.ndarray  # (B, nuc_len) uint8
+    proteins: np.ndarray  # (B, prot_len) uint8
+    features: np.ndarray  # (B, N_FEATURES) float32
+    orfs: list[Orf]
+    lengths: np.ndarray  # (B,) int64, transcript lengths
+
+    def model_inputs(self) -> dict[str, np.ndarray]:
+        return {"nucleotides": self.nucleotides, "proteins": self.proteins, "features": self.features}
+
+    def __len__(self) -> int:
+        return len(self.orfs)
+
+
+def encode_sequences(sequences: list[str], nuc_len: int, prot_len: int) -> EncodedBatch:
+    """Turn transcripts into model inputs.
+
+    This is the one encoding used by training, evaluation and classification. Any
+    sequence is accepted, the empty one included (it encodes as all padding).
+
+    Args:
+        sequences: nucleotide sequences (any case, ``U`` or ``T``, IUPAC letters).
+        nuc_len: length of the nucleotide window.
+        prot_len: number of amino acids given to the protein branch.
+
+    Returns:
+        The batch, in the order of ``sequences``.
+    """
+    b = len(sequences)
+    nuc = np.zeros((b, nuc_len), dtype=np.uint8)
+    prot = np.zeros((b, prot_len), dtype=np.uint8)
+    feats = np.zeros((b, N_FEATURES), dtype=np.float32)
+    lengths = np.zeros(b, dtype=np.int64)
+    orfs: list[Orf] = []
+    for i, seq in enumerate(sequences):
+        tokens = nucleotide_tokens(seq)
+        codes = codon_codes(tokens)
+        orf = longest_orf(tokens, codes)
+        protein = orf_protein_tokens(codes, orf)
+        start = window_start(len(tokens), orf, nuc_len)
+        window = tokens[start : start + nuc_len]
+        nuc[i, : len(window)] = window
+        p = protein[:prot_len]
+        prot[i, : len(p)] = p
+        feats[i] = transcript_features(tokens, codes, orf, protein)
+        lengths[i] = len(tokens)
+        orfs.append(orf)
+    return EncodedBatch(nuc, prot, feats, orfs, lengths)

@@ -1,0 +1,123 @@
+"""The rnaigloo network, built from a plain config dict stored with the model.
+
+Three views of a transcript meet in one head:
+
+1. nucleotides (the model window, see :mod:`rnaigloo.features`) -> embedding -> IGLOO
+   stacks;
+2. the longest ORF's protein -> embedding -> IGLOO stacks;
+3. hand-made features (k-mers, codon usage, amino-acid composition, ORF length,
+   coverage and completeness) -> dense layer;
+
+concatenated -> dense -> dropout -> sigmoid coding probability.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+
+from rnaigloo.features import N_AA_TOKENS, N_FEATURES, N_NUC_TOKENS
+from rnaigloo.igloo import igloo_branch
+
+DEFAULT_CONFIG: dict[str, Any] = {
+    "nuc_len": 3000,
+    "prot_len": 1000,
+    "nuc_embed": 8,
+    "nuc_filters": 32,
+    "nuc_kernel": 9,
+    "nuc_pool": 4,
+    "nuc_stacks": 2,
+    "nuc_patches": 300,
+    "prot_embed": 8,
+    "prot_filters": 32,
+    "prot_kernel": 5,
+    "prot_pool": 2,
+    "prot_stacks": 2,
+    "prot_patches": 200,
+    "patch_size": 4,
+    "feature_units": 64,
+    "head_units": 64,
+    "dropout": 0.2,
+    "l2": 1e-4,
+    "learning_rate": 1e-3,
+    "seed": 42,
+}
+
+# A config small enough for tests and smoke runs on a laptop.
+TINY_CONFIG: dict[str, Any] = {
+    **DEFAULT_CONFIG,
+    "nuc_len": 600,
+    "prot_len": 200,
+    "nuc_filters": 8,
+    "nuc_patches": 16,
+    "prot_filters": 8,
+    "prot_patches": 16,
+    "feature_units": 8,
+    "head_units": 8,
+}
+
+
+def resolve_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The default config updated with ``overrides``; unknown keys are an error.
+
+    Raises:
+        ValueError: an unknown key or a value of the wrong type.
+    """
+    config = dict(DEFAULT_CONFIG)
+    for key, value in (overrides or {}).items():
+        if key not in DEFAULT_CONFIG:
+            raise ValueError(f"unknown model setting {key!r}; known: {', '.join(sorted(DEFAULT_CONFIG))}")
+        expected = type(DEFAULT_CONFIG[key])
+        if expected is float and isinstance(value, int):
+            value = float(value)
+        if not isinstance(value, expected) or isinstance(value, bool):
+            raise ValueError(f"model setting {key!r} expects {expected.__name__}, found {value!r}")
+        config[key] = value
+    return config
+
+
+def build_model(config: dict[str, Any]) -> keras.Model:
+    """Build the (uncompiled) network described by ``config``."""
+    c = resolve_config(config)
+    seed = c["seed"]
+    nuc_in = keras.Input((c["nuc_len"],), dtype="int32", name="nucleotides")
+    prot_in = keras.Input((c["prot_len"],), dtype="int32", name="proteins")
+    feat_in = keras.Input((N_FEATURES,), dtype="float32", name="features")
+
+    nuc = keras.layers.Embedding(N_NUC_TOKENS + 1, c["nuc_embed"], name="nuc_embedding")(nuc_in)
+    nuc = igloo_branch(
+        nuc,
+        filters=c["nuc_filters"],
+        kernel_size=c["nuc_kernel"],
+        n_patches=c["nuc_patches"],
+        patch_size=c["patch_size"],
+        stacks=c["nuc_stacks"],
+        pool_size=c["nuc_pool"],
+        dropout=c["dropout"],
+        l2=c["l2"],
+        seed=seed,
+        name="nuc",
+    )
+    prot = keras.layers.Embedding(N_AA_TOKENS + 1, c["prot_embed"], name="prot_embedding")(prot_in)
+    prot = igloo_branch(
+        prot,
+        filters=c["prot_filters"],
+        kernel_size=c["prot_kernel"],
+        n_patches=c["prot_patches"],
+        patch_size=c["patch_size"],
+        stacks=c["prot_stacks"],
+        pool_size=c["prot_pool"],
+        dropout=c["dropout"],
+        l2=c["l2"],
+        seed=seed + 1000,
+        name="prot",
+    )
+    reg = keras.regularizers.L2(c["l2"]) if c["l2"] else None
+    feat = keras.layers.Dense(c["feature_units"], activation="relu", kernel_regularizer=reg, name="feat_dense")(feat_in)
+
+    merged = keras.layers.Concatenate(name="merge")([nuc, prot, feat])
+    head = keras.layers.Dense(c["head_units"], activation="relu", kernel_regularizer=reg, name="head_dense")(merged)
+    head = keras.layers.Dropout(c["dropout"], seed=seed + 2000, name="head_dropout")(head)
+    out = keras.layers.Dense(1, activation="sigmoid", dtype="float32", name="coding_probability")(head)
+    return keras.Model({"nucleotides": nuc_in, "proteins": prot_in, "features": feat_in}, out, name="rnaigloo")

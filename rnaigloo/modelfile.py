@@ -1,0 +1,177 @@
+"""Model files: a Keras ``.keras`` file and its JSON model card beside it.
+
+``NAME.keras`` holds the network (architecture and weights); ``NAME.card.json`` holds
+everything needed to use and judge it: the format version, the rnaigloo and library
+versions that made it, the model config (input lengths included), the decision
+threshold, the training data and metrics, and the SHA-256 of the ``.keras`` file. The
+loader checks that hash before it reads the weights.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from rnaigloo import __version__
+from rnaigloo.errors import ModelError
+
+FORMAT_VERSION = 1
+DEFAULT_MODEL_NAME = "human.keras"
+
+
+def card_path(model_path: str | os.PathLike) -> Path:
+    """``NAME.card.json`` beside ``NAME.keras``."""
+    p = Path(model_path)
+    return p.with_name(p.stem + ".card.json")
+
+
+def sha256_of(path: str | os.PathLike) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def default_model_path() -> Path:
+    """The bundled model: inside the installed package, or ``models/`` in a checkout."""
+    try:
+        packaged = Path(str(resources.files("rnaigloo.models") / DEFAULT_MODEL_NAME))
+        if packaged.is_file():
+            return packaged
+    except ModuleNotFoundError:
+        pass
+    return Path(__file__).resolve().parent.parent / "models" / DEFAULT_MODEL_NAME
+
+
+def library_versions() -> dict[str, str]:
+    """Versions worth recording next to a model or a report."""
+    import platform
+
+    import keras
+    import numpy
+    import tensorflow as tf
+
+    return {
+        "rnaigloo": __version__,
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "numpy": numpy.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def write_json_atomic(path: str | os.PathLike, data: Any) -> None:
+    """Write JSON through a temporary file and a rename, so no half file is left."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            json.dump(data, fh, indent=2, sort_keys=False)
+            fh.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_model(model, path: str | os.PathLike, card: dict[str, Any]) -> dict[str, Any]:
+    """Save ``model`` to ``path`` (a ``.keras`` file) and its card beside it.
+
+    The card gets ``format_version``, ``model_file`` and ``sha256`` filled in.
+
+    Returns:
+        The card as written.
+    """
+    path = Path(path)
+    if path.suffix != ".keras":
+        raise ModelError(f"model file name must end in .keras, found {path.name!r}")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".keras", dir=path.parent)
+    os.close(fd)
+    try:
+        model.save(tmp)
+        full = {"format_version": FORMAT_VERSION, "model_file": path.name, "sha256": sha256_of(tmp), **card}
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    write_json_atomic(card_path(path), full)
+    return full
+
+
+@dataclass
+class LoadedModel:
+    """A network with its card."""
+
+    keras_model: Any
+    card: dict[str, Any]
+    path: Path
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return self.card["config"]
+
+    @property
+    def threshold(self) -> float:
+        return float(self.card["threshold"])
+
+
+def read_card(path: str | os.PathLike) -> dict[str, Any]:
+    """Read and check the card of the model at ``path`` (no TensorFlow needed).
+
+    Raises:
+        ModelError: the model or its card is missing, damaged, or of another format.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(f"model file not found: {path}")
+    cpath = card_path(path)
+    if not cpath.is_file():
+        raise ModelError(f"model card not found: expected {cpath} beside {path.name}")
+    try:
+        card = json.loads(cpath.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as err:
+        raise ModelError(f"model card {cpath} is not valid JSON: {err}") from None
+    if not isinstance(card, dict) or "format_version" not in card:
+        raise ModelError(f"model card {cpath} has no format_version; is it an rnaigloo model card?")
+    if card["format_version"] != FORMAT_VERSION:
+        raise ModelError(
+            f"model {path.name} has format version {card['format_version']} (made by rnaigloo "
+            f"{card.get('rnaigloo_version', '?')}); this rnaigloo {__version__} reads format {FORMAT_VERSION}"
+        )
+    for key in ("sha256", "threshold", "config"):
+        if key not in card:
+            raise ModelError(f"model card {cpath} lacks {key!r}")
+    actual = sha256_of(path)
+    if actual != card["sha256"]:
+        raise ModelError(
+            f"model file {path} is damaged or was changed: SHA-256 {actual[:12]}... does not match "
+            f"its card's {str(card['sha256'])[:12]}..."
+        )
+    return card
+
+
+def load_model(path: str | os.PathLike | None = None) -> LoadedModel:
+    """Load a model checked against its card (the bundled one when ``path`` is None).
+
+    Raises:
+        ModelError: see :func:`read_card`; also when the file is not a Keras model.
+    """
+    path = Path(path) if path is not None else default_model_path()
+    card = read_card(path)
+    import keras
+
+    import rnaigloo.igloo  # noqa: F401 - registers the custom layer for deserialisation
+
+    try:
+        model = keras.saving.load_model(path, compile=False, safe_mode=True)
+    except Exception as err:  # Keras raises many types for a bad file
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ModelError(f"cannot load {path} as a Keras model: {first}") from None
+    return LoadedModel(model, card, path)

@@ -1,0 +1,66 @@
+"""Start-up of TensorFlow, kept out of the import path of ``rnaigloo --help``."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+@contextmanager
+def _stderr_silenced() -> Iterator[None]:
+    """Send file descriptor 2 to /dev/null for the duration (C++ logging included)."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def available_cores() -> int:
+    """Cores this process may run on (its CPU affinity), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def start_tensorflow(threads: int | None = None, debug: bool = False):
+    """Import TensorFlow quietly and limit its thread pools to ``threads``.
+
+    Must run before TensorFlow executes anything: thread pools are fixed at first use.
+
+    Returns:
+        The ``tensorflow`` module.
+    """
+    if not debug:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    n = threads or available_cores()
+    os.environ.setdefault("OMP_NUM_THREADS", str(n))
+    if debug:
+        import tensorflow as tf
+    else:
+        with _stderr_silenced():  # TensorFlow's C++ start-up chatter ignores TF_CPP_MIN_LOG_LEVEL
+            import tensorflow as tf
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(n)
+        tf.config.threading.set_inter_op_parallelism_threads(n)
+    except RuntimeError:  # already initialised in this process (tests, notebooks)
+        pass
+    if not debug:
+        tf.get_logger().setLevel("ERROR")
+        import absl.logging
+
+        absl.logging.set_verbosity(absl.logging.ERROR)
+    return tf
