@@ -215,6 +215,7 @@ def train(
         import rnaigloo.igloo  # noqa: F401 - registers the layer
 
         model = keras.saving.load_model(ckpt / "last.keras", compile=True)
+        _set_seed_states(model, state["seed_states"])
         log(f"resuming from {ckpt} after epoch {state['epoch']}")
     elif resume:
         log(f"no checkpoint at {ckpt}; starting from the beginning")
@@ -398,6 +399,7 @@ class _Checkpointer(_make_checkpointer_base()):  # type: ignore[misc]
                 self.state["stopped"] = True
                 self.log(f"early stop after epoch {epoch + 1}: no better validation loss for {self.patience} epochs")
         self._atomic(lambda p: self.model.save(p), "last.keras")
+        self.state["seed_states"] = _seed_states(self.model)
         self._atomic(
             lambda p: Path(p).write_text(json.dumps({"fingerprint": self.fingerprint, "state": self.state}, indent=1)),
             "state.json",
@@ -413,6 +415,23 @@ class _Checkpointer(_make_checkpointer_base()):  # type: ignore[misc]
         best = self.dir / "best.weights.h5"
         if best.is_file():
             model.load_weights(best)
+
+
+def _seed_variables(model) -> list[Any]:
+    return [v for v in model.non_trainable_variables if "seed_generator_state" in v.path]
+
+
+def _seed_states(model) -> list[list[int]]:
+    """Dropout RNG states, which ``model.save`` does not keep but an exact resume needs."""
+    return [np.asarray(v).tolist() for v in _seed_variables(model)]
+
+
+def _set_seed_states(model, states: list[list[int]]) -> None:
+    variables = _seed_variables(model)
+    if len(variables) != len(states):
+        raise InputError("cannot resume: the checkpoint's random-number states do not match the model")
+    for v, value in zip(variables, states):
+        v.assign(np.asarray(value, dtype=v.dtype))
 
 
 def _plot_history(history: list[dict[str, Any]], path: Path) -> None:

@@ -1,0 +1,143 @@
+"""train -> classify -> evaluate through the command line, on real and on example data."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from Bio.SeqIO.FastaIO import SimpleFastaParser
+
+from conftest import EXAMPLES, run_cli, tiny_set_args
+from rnaigloo.classify import TSV_COLUMNS
+
+
+def _take(src: Path, dest: Path, n: int) -> int:
+    with gzip.open(src, "rt") as fh, open(dest, "w") as out:
+        count = 0
+        for header, seq in SimpleFastaParser(fh):
+            if count == n:
+                break
+            out.write(f">{header}\n{seq}\n")
+            count += 1
+    return count
+
+
+def _rows(tsv: str) -> list[list[str]]:
+    lines = tsv.splitlines()
+    assert lines[0].split("\t") == list(TSV_COLUMNS)
+    return [line.split("\t") for line in lines[1:]]
+
+
+def test_real_data_train_classify_evaluate(shared_data, tmp_path):
+    coding, noncoding = tmp_path / "coding.fa", tmp_path / "noncoding.fa"
+    assert _take(shared_data / "human_train_coding.fa.gz", coding, 200) == 200
+    assert _take(shared_data / "human_train_noncoding.fa.gz", noncoding, 200) == 200
+    model = tmp_path / "real.keras"
+    res = run_cli(
+        "train", "--coding", coding, "--noncoding", noncoding, "-o", model,
+        "--epochs", "4", "--seed", "3", "--val-fraction", "0.2", "-q", *tiny_set_args(),
+    )  # fmt: skip
+    assert res.code == 0, res.stderr
+
+    card = json.loads((tmp_path / "real.card.json").read_text())
+    report = json.loads((tmp_path / "real.report.json").read_text())
+    assert card["training_data"]["coding"] == 200 and card["training_data"]["noncoding"] == 200
+    assert card["training"]["seed"] == 3 and 0 < card["threshold"] < 1
+    assert len(report["history"]) == card["training"]["epochs_run"] >= 1
+    assert {"loss", "val_loss"} <= set(report["history"][0])
+    assert (tmp_path / "real.report.png").stat().st_size > 0
+    assert not (tmp_path / "real.checkpoint").exists()
+
+    out = tmp_path / "calls.tsv"
+    res = run_cli("classify", coding, noncoding, "-m", model, "-o", out, "-q")
+    assert res.code == 0, res.stderr
+    rows = _rows(out.read_text())
+    assert len(rows) == 400
+    with open(coding) as fh:
+        first = next(SimpleFastaParser(fh))[0]
+    assert rows[0][0] == first
+
+    res = run_cli("evaluate", "--coding", coding, "--noncoding", noncoding, "-m", model, "--json", "-q")
+    assert res.code == 0, res.stderr
+    metrics = json.loads(res.stdout)
+    assert metrics["n"] == 400
+    # 4 epochs of a tiny network on real data learn the longest-ORF signal at least
+    assert metrics["auroc"] > 0.8
+    # the same calls as classify made, counted
+    coding_calls = sum(r[2] == "coding" for r in rows)
+    assert metrics["tp"] + metrics["fp"] == coding_calls
+
+
+def test_classify_example_data_rows_in_input_order(tiny_model, tmp_path):
+    res = run_cli("classify", EXAMPLES / "transcripts.fa.gz", "-m", tiny_model, "-q")
+    assert res.code == 0, res.stderr
+    rows = _rows(res.stdout)
+    with gzip.open(EXAMPLES / "transcripts.fa.gz", "rt") as fh:
+        headers = [h for h, _ in SimpleFastaParser(fh)]
+    assert [r[0] for r in rows] == headers
+    for r in rows:
+        assert 0.0 <= float(r[1]) <= 1.0
+        assert r[2] in ("coding", "noncoding")
+
+
+def test_threshold_option_decides_the_call(tiny_model):
+    low = _rows(run_cli("classify", EXAMPLES / "transcripts.fa.gz", "-m", tiny_model, "--threshold", "0", "-q").stdout)
+    high = _rows(run_cli("classify", EXAMPLES / "transcripts.fa.gz", "-m", tiny_model, "--threshold", "1", "-q").stdout)
+    assert all(r[2] == "coding" for r in low)
+    assert all(r[2] == "noncoding" for r in high if float(r[1]) < 1.0)
+
+
+def test_ensemble_of_one_model_twice_gives_the_same_scores(tiny_model):
+    one = _rows(run_cli("classify", EXAMPLES / "transcripts.fa.gz", "-m", tiny_model, "-q").stdout)
+    two = _rows(run_cli("classify", EXAMPLES / "transcripts.fa.gz", "-m", tiny_model, "-m", tiny_model, "-q").stdout)
+    np.testing.assert_allclose([float(r[1]) for r in one], [float(r[1]) for r in two], atol=2e-5)
+
+
+def test_protein_and_cds_fasta_hold_the_coding_calls(tiny_model, tmp_path):
+    faa, fna = tmp_path / "p.faa", tmp_path / "c.fna"
+    res = run_cli(
+        "classify", EXAMPLES / "transcripts.fa.gz", "-m", tiny_model, "--threshold", "0",
+        "-p", faa, "--cds-fasta", fna, "-o", tmp_path / "o.tsv", "-q",
+    )  # fmt: skip
+    assert res.code == 0, res.stderr
+    rows = _rows((tmp_path / "o.tsv").read_text())
+    with open(faa) as fh:
+        proteins = list(SimpleFastaParser(fh))
+    with open(fna) as fh:
+        cds = list(SimpleFastaParser(fh))
+    with_orf = [r for r in rows if r[3] != "NA"]
+    assert len(proteins) == len(cds) == len(with_orf)
+    for (ph, prot), (ch, nt), row in zip(proteins, cds, with_orf):
+        assert ph.split()[0] == ch.split()[0] == row[0].split()[0]
+        assert prot.startswith("M") and len(nt) == int(row[5])
+        assert len(prot) == (len(nt) - 3 if row[7] == "complete" else len(nt)) // 3
+
+
+def test_evaluate_table_and_plot(tiny_model, tmp_path):
+    plot = tmp_path / "curves.png"
+    res = run_cli(
+        "evaluate", "--coding", EXAMPLES / "train_coding.fa.gz", "--noncoding", EXAMPLES / "train_noncoding.fa.gz",
+        "-m", tiny_model, "--plot", plot, "-q",
+    )  # fmt: skip
+    assert res.code == 0, res.stderr
+    for name in ("accuracy", "sensitivity", "specificity", "precision", "f1", "mcc", "auroc", "auprc"):
+        assert any(line.startswith(name) for line in res.stdout.splitlines()), name
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_python_api_matches_cli(tiny_model):
+    from rnaigloo import Classifier, read_fasta
+
+    clf = Classifier.load([tiny_model])
+    preds = list(clf.predict(read_fasta(EXAMPLES / "transcripts.fa.gz"), batch_size=7))
+    rows = _rows(run_cli("classify", EXAMPLES / "transcripts.fa.gz", "-m", tiny_model, "-q").stdout)
+    assert [f"{p.score:.5f}" for p in preds] == [r[1] for r in rows]
+
+
+def test_batch_size_does_not_change_scores(tiny_model):
+    a = _rows(run_cli("classify", EXAMPLES / "transcripts.fa.gz", "-m", tiny_model, "-b", "1", "-q").stdout)
+    b = _rows(run_cli("classify", EXAMPLES / "transcripts.fa.gz", "-m", tiny_model, "-b", "64", "-q").stdout)
+    np.testing.assert_allclose([float(r[1]) for r in a], [float(r[1]) for r in b], atol=2e-5)

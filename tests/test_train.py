@@ -1,0 +1,135 @@
+"""Training: split, class weights, threshold, reproducibility and resume."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from conftest import EXAMPLES, run_cli, tiny_set_args
+from rnaigloo.evaluate import best_mcc_threshold
+from rnaigloo.train import class_weights, gene_key, split_validation
+
+TRAIN_ARGS = [
+    "--coding", str(EXAMPLES / "train_coding.fa.gz"),
+    "--noncoding", str(EXAMPLES / "train_noncoding.fa.gz"),
+    "--epochs", "3", "--patience", "5", "--seed", "11", "-q",
+]  # fmt: skip
+
+
+def test_gene_key_reads_the_usual_headers():
+    assert gene_key("NM_001507 gene_id=2862 gene=MLNR", "NM_001507") == "gene_id=2862"
+    assert gene_key("ENST1.1 ncrna gene:ENSG00000262477.1 gene_biotype:lncRNA", "ENST1.1") == "gene:ENSG00000262477.1"
+    assert gene_key("tx1 gene=ABC", "tx1") == "gene=ABC"
+    assert gene_key("tx2 some description", "tx2") == "id:tx2"
+
+
+def test_split_is_stratified_grouped_and_seeded():
+    labels = np.array([1] * 60 + [0] * 40)
+    groups = [f"g{i // 2}" for i in range(100)]  # pairs of isoforms
+    tr, va = split_validation(labels, groups, 0.2, seed=5)
+    assert set(tr).isdisjoint(va) and len(tr) + len(va) == 100
+    assert {groups[i] for i in tr}.isdisjoint({groups[i] for i in va})
+    assert 0.45 < labels[va].mean() < 0.75
+    tr2, va2 = split_validation(labels, groups, 0.2, seed=5)
+    np.testing.assert_array_equal(va, va2)
+    _, va3 = split_validation(labels, groups, 0.2, seed=6)
+    assert not np.array_equal(va, va3)
+
+
+def test_class_weights_balance_the_classes():
+    w = class_weights(np.array([1] * 30 + [0] * 10))
+    assert w[0] * 10 == pytest.approx(w[1] * 30)
+
+
+def test_best_threshold_separates_separable_scores():
+    y = np.array([0, 0, 0, 1, 1, 1])
+    s = np.array([0.1, 0.2, 0.3, 0.6, 0.7, 0.9])
+    t, mcc = best_mcc_threshold(y, s)
+    assert mcc == pytest.approx(1.0)
+    assert 0.3 < t < 0.6
+
+
+def test_best_threshold_picks_maximum_mcc_by_brute_force():
+    from sklearn.metrics import matthews_corrcoef
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 300)
+    s = np.clip(y * 0.3 + rng.normal(0.35, 0.2, 300), 0, 1)
+    t, mcc = best_mcc_threshold(y, s)
+    brute = max(matthews_corrcoef(y, (s >= c).astype(int)) for c in np.unique(s))
+    assert mcc == pytest.approx(brute)
+    assert matthews_corrcoef(y, (s >= t).astype(int)) == pytest.approx(brute)
+
+
+def _scores(model) -> list[str]:
+    res = run_cli("classify", EXAMPLES / "transcripts.fa.gz", "-m", model, "-q")
+    assert res.code == 0, res.stderr
+    return [line.split("\t")[1] for line in res.stdout.splitlines()[1:]]
+
+
+def test_same_seed_same_model(tmp_path):
+    for name in ("a", "b"):
+        res = run_cli("train", *TRAIN_ARGS, "-o", tmp_path / f"{name}.keras", *tiny_set_args())
+        assert res.code == 0, res.stderr
+    card_a = json.loads((tmp_path / "a.card.json").read_text())
+    card_b = json.loads((tmp_path / "b.card.json").read_text())
+    assert card_a["threshold"] == card_b["threshold"]
+    assert card_a["validation_metrics"] == card_b["validation_metrics"]
+    assert _scores(tmp_path / "a.keras") == _scores(tmp_path / "b.keras")
+
+
+def test_resume_after_interruption_ends_like_an_uninterrupted_run(tmp_path, monkeypatch):
+    import rnaigloo.train as train_mod
+
+    res = run_cli("train", *TRAIN_ARGS, "-o", tmp_path / "full.keras", *tiny_set_args())
+    assert res.code == 0, res.stderr
+
+    original = train_mod._Checkpointer.on_epoch_end
+
+    def interrupted_after_first_epoch(self, epoch, logs=None):
+        original(self, epoch, logs)
+        if epoch == 0:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(train_mod._Checkpointer, "on_epoch_end", interrupted_after_first_epoch)
+    res = run_cli("train", *TRAIN_ARGS, "-o", tmp_path / "cut.keras", *tiny_set_args())
+    assert res.code == 130
+    assert not (tmp_path / "cut.keras").exists()
+    assert json.loads((tmp_path / "cut.checkpoint" / "state.json").read_text())["state"]["epoch"] == 1
+    monkeypatch.setattr(train_mod._Checkpointer, "on_epoch_end", original)
+
+    res = run_cli("train", *TRAIN_ARGS, "-o", tmp_path / "cut.keras", "--resume", *tiny_set_args())
+    assert res.code == 0, res.stderr
+    full = json.loads((tmp_path / "full.report.json").read_text())
+    cut = json.loads((tmp_path / "cut.report.json").read_text())
+    assert [h["epoch"] for h in cut["history"]] == [1, 2, 3]
+    for a, b in zip(full["history"], cut["history"]):
+        assert a["val_loss"] == pytest.approx(b["val_loss"], rel=1e-5)
+    np.testing.assert_allclose(
+        [float(s) for s in _scores(tmp_path / "full.keras")], [float(s) for s in _scores(tmp_path / "cut.keras")], atol=1e-5
+    )
+
+
+def test_resume_refuses_a_checkpoint_of_other_settings(tmp_path, monkeypatch):
+    import rnaigloo.train as train_mod
+
+    original = train_mod._Checkpointer.on_epoch_end
+
+    def stop(self, epoch, logs=None):
+        original(self, epoch, logs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train_mod._Checkpointer, "on_epoch_end", stop)
+    assert run_cli("train", *TRAIN_ARGS, "-o", tmp_path / "m.keras", *tiny_set_args()).code == 130
+    monkeypatch.setattr(train_mod._Checkpointer, "on_epoch_end", original)
+    res = run_cli("train", *TRAIN_ARGS, "-o", tmp_path / "m.keras", "--resume", "--batch-size", "17", *tiny_set_args())
+    assert res.code == 1
+    assert "cannot resume" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_unknown_model_setting_is_an_input_error(tmp_path):
+    res = run_cli("train", *TRAIN_ARGS, "-o", tmp_path / "m.keras", "--set", "nuc_patchez=3")
+    assert res.code == 1
+    assert "unknown model setting 'nuc_patchez'" in res.stderr
