@@ -71,7 +71,7 @@ def _set_flags(ctx: click.Context, debug: bool) -> None:
     ctx.obj["debug"] = debug
 
 
-@cli.command(context_settings=CONTEXT)
+@cli.command(context_settings=CONTEXT, short_help="Score transcripts: coding probability per FASTA record.")
 @click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
 @click.option("-o", "--output", default="-", metavar="FILE", help="Output TSV ('-' for stdout).")
 @click.option(
@@ -185,7 +185,7 @@ def _parse_settings(config_file: str | None, settings: tuple[str, ...]) -> dict[
     return overrides
 
 
-@cli.command(context_settings=CONTEXT)
+@cli.command(context_settings=CONTEXT, short_help="Train a model from known coding and non-coding transcripts.")
 @click.option("--coding", multiple=True, required=True, metavar="FASTA", help="Known protein-coding transcripts (repeatable).")
 @click.option("--noncoding", multiple=True, required=True, metavar="FASTA", help="Known non-coding transcripts (repeatable).")
 @click.option("-o", "--output", required=True, metavar="MODEL.keras", help="Model file to write; its card and report go beside it.")
@@ -250,7 +250,7 @@ def train(
     )
 
 
-@cli.command(context_settings=CONTEXT)
+@cli.command(context_settings=CONTEXT, short_help="Measure a model on labelled transcripts (MCC, AUROC, ...).")
 @click.option("--coding", multiple=True, required=True, metavar="FASTA", help="Known protein-coding transcripts (repeatable).")
 @click.option("--noncoding", multiple=True, required=True, metavar="FASTA", help="Known non-coding transcripts (repeatable).")
 @click.option("-m", "--model", "models", multiple=True, metavar="MODEL", help="Model(s) to evaluate; repeat for an ensemble [default: the bundled model].")
