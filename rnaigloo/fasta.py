@@ -195,10 +195,10 @@ def read_fasta(
             if progress is not None and number % 512 == 0 and raw.seekable():
                 progress(raw.tell())
             yield Record(header=header, id=seq_id, sequence=seq, number=number, source=name)
-    except UnicodeDecodeError:
-        raise InputError(
-            f"{name}: not UTF-8 text near line {checker.line_no + 1}; expected FASTA (is this a binary file?)"
-        ) from None
+    except UnicodeDecodeError as err:
+        # text is decoded in blocks ahead of the line count: count the lines before the bad byte
+        line = checker.line_no + 1 + err.object[: err.start].count(b"\n")
+        raise InputError(f"{name}: not UTF-8 text at line {line}; expected FASTA (is this a binary file?)") from None
     except EOFError:
         raise InputError(f"{name}: compressed stream ends early (truncated download?) after line {checker.line_no}") from None
     except (gzip.BadGzipFile, zlib.error, lzma.LZMAError) as err:

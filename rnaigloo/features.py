@@ -14,6 +14,9 @@ Conventions used throughout:
   with the first in-frame stop codon (``TAA``, ``TAG``, ``TGA``), which it includes. An
   ORF with no stop before the 3' end still counts and is 3'-open. Ties go to the ORF
   that starts first. Coordinates are 1-based and inclusive.
+* Hand-made features (``FEATURE_NAMES``) are computed on the whole transcript: ORF
+  length, coverage and completeness; k-mer frequencies (k = 2..4); codon usage,
+  amino-acid composition and in-frame hexamer (codon-pair) frequencies of the ORF.
 * The model sees one window of ``nuc_len`` nucleotides, the same for every branch: the
   whole transcript when it fits, otherwise the window centred on the longest ORF
   (centred on the transcript when it has no ORF), shifted to stay inside it. The
@@ -68,6 +71,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     + tuple(f"kmer_{k}_{i}" for k in KMER_SIZES for i in range(4**k))
     + tuple(f"codon_{i}" for i in range(64))
     + tuple(f"aa_{a}" for a in AA_ALPHABET + "X")
+    + tuple(f"hexamer_{i}" for i in range(4096))
 )
 N_FEATURES = len(FEATURE_NAMES)
 
@@ -231,6 +235,15 @@ def transcript_features(tokens: np.ndarray, codes: np.ndarray, orf: Orf, protein
     pos += 64
     if protein.size:
         out[pos : pos + N_AA_TOKENS] = np.bincount(protein - 1, minlength=N_AA_TOKENS)[:N_AA_TOKENS] / protein.size
+    pos += N_AA_TOKENS
+    if orf.found:
+        # in-frame hexamers (codon pairs) of the ORF: a dense layer over these
+        # frequencies can express CPAT's hexamer log-likelihood score
+        codons = codes[orf.start - 1 : (orf.end - 3 if orf.three_prime_complete else orf.end) - 2 : 3].astype(np.int32)
+        pairs = codons[:-1] * 64 + codons[1:]
+        pairs = pairs[(codons[:-1] < _NO_CODON) & (codons[1:] < _NO_CODON)]
+        if pairs.size:
+            out[pos : pos + 4096] = np.bincount(pairs, minlength=4096) / pairs.size
     return out
 
 

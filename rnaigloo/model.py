@@ -41,6 +41,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "dropout": 0.2,
     "l2": 1e-4,
     "learning_rate": 1e-3,
+    "lr_decay": 1.0,
     "seed": 42,
 }
 

@@ -223,8 +223,13 @@ def train(
         if ckpt.exists():
             shutil.rmtree(ckpt)
         model = build_model(cfg)
+        lr = cfg["learning_rate"]
+        if cfg["lr_decay"] < 1.0:  # a step schedule lives in the optimizer, so resume keeps it
+            lr = keras.optimizers.schedules.ExponentialDecay(
+                lr, decay_steps=math.ceil(len(train_idx) / batch_size), decay_rate=cfg["lr_decay"], staircase=True
+            )
         model.compile(
-            optimizer=keras.optimizers.Adam(cfg["learning_rate"]),
+            optimizer=keras.optimizers.Adam(lr),
             loss="binary_crossentropy",
             metrics=[keras.metrics.BinaryAccuracy(name="accuracy"), keras.metrics.AUC(name="auroc")],
         )

@@ -1,0 +1,163 @@
+"""Held-out accuracy of rnaigloo next to CPC2 and a longest-ORF baseline, in one run.
+
+Usage (from the repository root, after ``pip install ".[bench]"``):
+
+    python benchmarks/accuracy/split.py          # once: the gene-disjoint split
+    python benchmarks/accuracy/run.py [-m MODEL.keras ...] [--out benchmarks/accuracy/results]
+
+All tools score the same held-out test set (``benchmarks/work/split/test_*.fa.gz``,
+never used for training or tuning). Reported: accuracy, F1, MCC and AUROC, overall and
+by transcript length (< 1 kb, 1-3 kb, > 3 kb). The ORF baseline calls a transcript
+coding when its longest ORF is at least 300 nt (its AUROC ranks by ORF length).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from Bio.SeqIO.FastaIO import SimpleFastaParser
+from sklearn.metrics import accuracy_score, f1_score, matthews_corrcoef, roc_auc_score
+
+ROOT = Path(__file__).resolve().parents[2]
+BINS = (("all", 0, float("inf")), ("< 1 kb", 0, 1000), ("1-3 kb", 1000, 3000), ("> 3 kb", 3000, float("inf")))
+
+
+def read_split(split: Path) -> tuple[list[str], list[str], np.ndarray]:
+    ids, seqs, labels = [], [], []
+    for label, cls in ((1, "coding"), (0, "noncoding")):
+        with gzip.open(split / f"test_{cls}.fa.gz", "rt") as fh:
+            for header, seq in SimpleFastaParser(fh):
+                ids.append(header.split()[0])
+                seqs.append(seq)
+                labels.append(label)
+    return ids, seqs, np.array(labels)
+
+
+def score_rnaigloo(models: list[str], ids: list[str], seqs: list[str]) -> tuple[np.ndarray, float, float]:
+    from rnaigloo.runtime import start_tensorflow
+
+    start_tensorflow()
+    from rnaigloo.classify import Classifier
+    from rnaigloo.fasta import Record
+
+    clf = Classifier.load(models or None)
+    records = (Record(h, h, s, i + 1, "test") for i, (h, s) in enumerate(zip(ids, seqs)))
+    t = time.time()
+    scores = np.array([p.score for p in clf.predict(records, batch_size=256)])
+    return scores, clf.threshold, time.time() - t
+
+
+def score_cpc2(ids: list[str], seqs: list[str]) -> tuple[np.ndarray, np.ndarray, float] | None:
+    exe = shutil.which("cpc2")
+    if exe is None:
+        print("cpc2 not found (pip install cpc2-standalone): CPC2 left out", file=sys.stderr)
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        fa = Path(tmp) / "test.fa"
+        with open(fa, "w") as fh:
+            for i, s in zip(ids, seqs):
+                fh.write(f">{i}\n{s}\n")
+        t = time.time()
+        subprocess.run([exe, "-i", str(fa), "-o", str(Path(tmp) / "out")], check=True, capture_output=True)
+        seconds = time.time() - t
+        prob, call = {}, {}
+        for line in open(Path(tmp) / "out.txt"):
+            if line.startswith("#"):
+                continue
+            f = line.rstrip("\n").split("\t")
+            prob[f[0]] = float(f[6])
+            call[f[0]] = f[7] == "coding"
+    return np.array([prob[i] for i in ids]), np.array([call[i] for i in ids]), seconds
+
+
+def orf_lengths(seqs: list[str]) -> np.ndarray:
+    from rnaigloo.features import longest_orf, nucleotide_tokens
+
+    return np.array([longest_orf(nucleotide_tokens(s)).length for s in seqs])
+
+
+def metrics(y: np.ndarray, calls: np.ndarray, scores: np.ndarray) -> dict[str, float | int | None]:
+    both = len(np.unique(y)) == 2
+    return {
+        "n": int(len(y)),
+        "coding": int(y.sum()),
+        "accuracy": float(accuracy_score(y, calls)),
+        "f1": float(f1_score(y, calls, zero_division=0)),
+        "mcc": float(matthews_corrcoef(y, calls)),
+        "auroc": float(roc_auc_score(y, scores)) if both else None,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description="Held-out accuracy: rnaigloo vs CPC2 vs longest ORF.")
+    ap.add_argument("-m", "--model", action="append", default=[], help="model(s) to test [bundled]")
+    ap.add_argument("--split", type=Path, default=ROOT / "benchmarks" / "work" / "split")
+    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "accuracy" / "results")
+    args = ap.parse_args()
+    if not (args.split / "test_coding.fa.gz").is_file():
+        sys.exit(f"no test split in {args.split}: run benchmarks/accuracy/split.py first")
+
+    ids, seqs, y = read_split(args.split)
+    lengths = np.array([len(s) for s in seqs])
+    tools: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    timing: dict[str, float] = {}
+    scores, threshold, secs = score_rnaigloo(args.model, ids, seqs)
+    tools["rnaigloo"] = (scores >= threshold, scores)
+    timing["rnaigloo"] = secs
+    cpc2 = score_cpc2(ids, seqs)
+    if cpc2 is not None:
+        tools["CPC2"] = (cpc2[1], cpc2[0])
+        timing["CPC2"] = cpc2[2]
+    orf = orf_lengths(seqs)
+    tools["longest ORF >= 300 nt"] = (orf >= 300, orf.astype(float))
+
+    results: dict[str, dict[str, dict]] = {}
+    for name, (calls, sc) in tools.items():
+        results[name] = {}
+        for label, lo, hi in BINS:
+            mask = (lengths >= lo) & (lengths < hi)
+            results[name][label] = metrics(y[mask], np.asarray(calls)[mask].astype(int), sc[mask])
+
+    lines = [
+        f"Held-out test set: {len(y)} transcripts ({int(y.sum())} coding, {int(len(y) - y.sum())} non-coding), "
+        "gene-disjoint from training (benchmarks/accuracy/split.py).",
+        "",
+        "| tool | length | n | accuracy | F1 | MCC | AUROC |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, by_bin in results.items():
+        for label, m in by_bin.items():
+            auroc = f"{m['auroc']:.4f}" if m["auroc"] is not None else "NA"
+            lines.append(
+                f"| {name} | {label} | {m['n']} | {m['accuracy']:.4f} | {m['f1']:.4f} | {m['mcc']:.4f} | {auroc} |"
+            )
+    table = "\n".join(lines) + "\n"
+    print(table)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    machine = f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}"
+    payload = {
+        "models": args.model or ["bundled"],
+        "threshold": threshold,
+        "machine": machine,
+        "scoring_seconds": timing,
+        "results": results,
+    }
+    args.out.with_suffix(".json").write_text(json.dumps(payload, indent=2) + "\n")
+    args.out.with_suffix(".md").write_text(
+        f"# Held-out accuracy\n\nModel(s): {', '.join(payload['models'])}; machine: {machine}.\n\n{table}"
+    )
+
+
+if __name__ == "__main__":
+    main()
