@@ -29,6 +29,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+# Raised whenever the encoding or the feature set changes: a model records the version
+# it was trained with, and the loader refuses a model of another version.
+ENCODING_VERSION = 1
+
 NUC_ALPHABET = "ACGTN"
 AA_ALPHABET = "ACDEFGHIKLMNPQRSTVWY"
 N_NUC_TOKENS = len(NUC_ALPHABET)  # 5, token 0 is padding

@@ -20,6 +20,7 @@ from typing import Any
 
 from rnaigloo import __version__
 from rnaigloo.errors import ModelError
+from rnaigloo.features import ENCODING_VERSION, N_FEATURES
 
 FORMAT_VERSION = 1
 DEFAULT_MODEL_NAME = "human.keras"
@@ -145,9 +146,16 @@ def read_card(path: str | os.PathLike) -> dict[str, Any]:
             f"model {path.name} has format version {card['format_version']} (made by rnaigloo "
             f"{card.get('rnaigloo_version', '?')}); this rnaigloo {__version__} reads format {FORMAT_VERSION}"
         )
-    for key in ("sha256", "threshold", "config"):
+    for key in ("sha256", "threshold", "config", "encoding"):
         if key not in card:
             raise ModelError(f"model card {cpath} lacks {key!r}")
+    encoding = card["encoding"]
+    if encoding.get("version") != ENCODING_VERSION or encoding.get("n_features") != N_FEATURES:
+        raise ModelError(
+            f"model {path.name} was trained on encoding version {encoding.get('version')} "
+            f"({encoding.get('n_features')} features); this rnaigloo {__version__} computes version "
+            f"{ENCODING_VERSION} ({N_FEATURES} features): retrain it or use the rnaigloo that made it"
+        )
     actual = sha256_of(path)
     if actual != card["sha256"]:
         raise ModelError(

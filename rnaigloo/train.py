@@ -28,7 +28,7 @@ import numpy as np
 from rnaigloo.errors import InputError
 from rnaigloo.evaluate import best_mcc_threshold, compute_metrics
 from rnaigloo.fasta import read_fasta
-from rnaigloo.features import encode_sequences
+from rnaigloo.features import ENCODING_VERSION, N_FEATURES, encode_sequences
 
 _GENE_PATTERNS = (re.compile(r"\bgene_id=(\S+)"), re.compile(r"\bgene:(\S+)"), re.compile(r"\bgene=(\S+)"))
 
@@ -290,6 +290,7 @@ def train(
         "threshold": threshold,
         "threshold_rule": "maximum MCC on the validation set",
         "config": cfg,
+        "encoding": {"version": ENCODING_VERSION, "n_features": N_FEATURES},
         "training_data": data_summary,
         "training": training,
         "validation_metrics": val_metrics,

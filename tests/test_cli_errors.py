@@ -170,6 +170,15 @@ def test_model_card_other_format_version(tmp_path, tiny_model, fasta):
     assert_one_error_line(res, model.name, "format version 99")
 
 
+def test_model_of_another_encoding_version(tmp_path, tiny_model, fasta):
+    model = copy_model(tiny_model, tmp_path)
+    card = json.loads(card_path(model).read_text())
+    card["encoding"] = {"version": 0, "n_features": 426}
+    card_path(model).write_text(json.dumps(card))
+    res = run_with_model(tmp_path, fasta, model)
+    assert_one_error_line(res, model.name, "encoding version 0", "retrain")
+
+
 def test_model_file_missing(tmp_path, fasta):
     res = run_with_model(tmp_path, fasta, tmp_path / "ghost.keras")
     assert_one_error_line(res, "ghost.keras", "not found")
@@ -179,7 +188,7 @@ def test_not_a_keras_model(tmp_path, tiny_model, fasta):
     model = tmp_path / "x.keras"
     model.write_bytes(b"this is not a zip archive, let alone a Keras model\n" * 10)
     real = json.loads(card_path(tiny_model).read_text())
-    card = {"format_version": 1, "sha256": sha256_of(model), "threshold": 0.5, "config": real["config"]}
+    card = {**real, "sha256": sha256_of(model)}
     card_path(model).write_text(json.dumps(card))
     res = run_with_model(tmp_path, fasta, model)
     assert_one_error_line(res, "cannot load", "x.keras")
