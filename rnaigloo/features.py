@@ -140,7 +140,7 @@ def longest_orf(tokens: np.ndarray, codes: np.ndarray | None = None) -> Orf:
     is_start = codes == _ATG
     if not is_start.any():
         return NO_ORF
-    is_stop = np.isin(codes, _STOPS)
+    is_stop = (codes == _STOPS[0]) | (codes == _STOPS[1]) | (codes == _STOPS[2])
     for frame in range(3):
         starts = np.flatnonzero(is_start[frame::3]) * 3 + frame
         if starts.size == 0:
@@ -208,6 +208,21 @@ def kmer_frequencies(tokens: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
+def _kmer_counts(tokens: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Counts of 2-, 3- and 4-mers without N, reusing the codon codes (3-mers)."""
+    n = len(tokens)
+    t = tokens.astype(np.int16) - 1
+    valid = tokens != 5
+    c2 = np.bincount((4 * t[:-1] + t[1:])[valid[:-1] & valid[1:]], minlength=16) if n >= 2 else np.zeros(16)
+    c3 = np.bincount(codes, minlength=65)[:64] if n >= 3 else np.zeros(64)
+    if n >= 4:
+        ok4 = (codes[:-1] < _NO_CODON) & valid[3:]
+        c4 = np.bincount((codes[:-1] * 4 + t[3:])[ok4], minlength=256)
+    else:
+        c4 = np.zeros(256)
+    return c2, c3, c4
+
+
 def window_start(length: int, orf: Orf, nuc_len: int) -> int:
     """0-based start of the model's window (see the module notes)."""
     if length <= nuc_len:
@@ -227,8 +242,10 @@ def transcript_features(tokens: np.ndarray, codes: np.ndarray, orf: Orf, protein
         out[3] = float(orf.five_prime_complete)
         out[4] = float(orf.three_prime_complete)
     pos = 5
-    for k in KMER_SIZES:
-        out[pos : pos + 4**k] = kmer_frequencies(tokens, k)
+    for k, counts in zip(KMER_SIZES, _kmer_counts(tokens, codes)):
+        total = counts.sum()
+        if total:
+            out[pos : pos + 4**k] = counts / total
         pos += 4**k
     if orf.found:
         last = orf.end - 3 if orf.three_prime_complete else orf.end
