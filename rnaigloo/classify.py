@@ -56,7 +56,7 @@ class Classifier:
             takes the models' own (their mean for an ensemble).
     """
 
-    def __init__(self, models: Sequence[Any], threshold: float | None = None):
+    def __init__(self, models: Sequence[Any], threshold: float | None = None, mixed_precision: bool = False):
         if not models:
             raise ModelError("no model given")
         shapes = {(m.config["nuc_len"], m.config["prot_len"]) for m in models}
@@ -67,15 +67,30 @@ class Classifier:
         self.models = list(models)
         self.nuc_len, self.prot_len = shapes.pop()
         self.threshold = float(np.mean([m.threshold for m in models])) if threshold is None else float(threshold)
-        self._predict = _compile_predict([m.keras_model for m in self.models])
+        networks = [m.keras_model for m in self.models]
+        if mixed_precision:
+            networks = [_mixed_precision_copy(m) for m in self.models]
+        self._predict = _compile_predict(networks)
 
     @classmethod
-    def load(cls, paths: Sequence[str | os.PathLike] | None = None, threshold: float | None = None) -> Classifier:
-        """Load models from ``paths`` (the bundled model when empty or None)."""
+    def load(
+        cls,
+        paths: Sequence[str | os.PathLike] | None = None,
+        threshold: float | None = None,
+        mixed_precision: bool = False,
+    ) -> Classifier:
+        """Load models from ``paths`` (the bundled model when empty or None).
+
+        Args:
+            paths: ``.keras`` files, each with its card beside it.
+            threshold: see the class; ``None`` takes the models' own.
+            mixed_precision: compute in bfloat16 on a CPU, float16 on a GPU (faster
+                where the hardware supports it; scores move by about 1e-3).
+        """
         from rnaigloo.modelfile import load_model
 
         loaded = [load_model(p) for p in paths] if paths else [load_model(None)]
-        return cls(loaded, threshold)
+        return cls(loaded, threshold, mixed_precision)
 
     def score_batch(self, batch: EncodedBatch) -> np.ndarray:
         """Coding probabilities (float64, in [0, 1]) of an encoded batch."""
@@ -96,6 +111,29 @@ class Classifier:
             scores = self.score_batch(encoded)
             for rec, score, orf in zip(records_batch, scores, encoded.orfs):
                 yield Prediction(rec, float(score), bool(score >= self.threshold), orf)
+
+
+def mixed_policy_name() -> str:
+    """The mixed-precision policy for this machine: float16 on a GPU, bfloat16 on a CPU."""
+    import tensorflow as tf
+
+    return "mixed_float16" if tf.config.list_physical_devices("GPU") else "mixed_bfloat16"
+
+
+def _mixed_precision_copy(loaded: Any) -> Any:
+    """The same network rebuilt under a mixed-precision policy, weights copied."""
+    import keras
+
+    from rnaigloo.model import build_model
+
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(mixed_policy_name())
+    try:
+        copy = build_model(loaded.config)
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+    copy.set_weights(loaded.keras_model.get_weights())
+    return copy
 
 
 def _compile_predict(keras_models: list[Any]) -> Callable[[dict[str, np.ndarray]], Any]:

@@ -91,6 +91,11 @@ def _set_flags(ctx: click.Context, debug: bool) -> None:
     help="Score at or above which a transcript is called coding [default: the model's].",
 )
 @click.option("-b", "--batch-size", type=click.IntRange(min=1), default=256, help="Transcripts scored at a time.")
+@click.option(
+    "--mixed-precision",
+    is_flag=True,
+    help="Compute in bfloat16 on a CPU / float16 on a GPU: faster where supported, scores move by about 1e-3.",
+)
 @_threads_option
 @_common
 @click.pass_context
@@ -103,6 +108,7 @@ def classify(
     cds_fasta: str | None,
     threshold: float | None,
     batch_size: int,
+    mixed_precision: bool,
     threads: int | None,
     quiet: bool,
     debug: bool,
@@ -136,7 +142,7 @@ def classify(
     from rnaigloo.fasta import read_many
     from rnaigloo.progress import RecordProgress
 
-    classifier = Classifier.load(list(models), threshold)
+    classifier = Classifier.load(list(models), threshold, mixed_precision)
     total = None if "-" in inputs else sum(os.path.getsize(p) for p in inputs)
     progress = RecordProgress(total, stderr, enabled=not quiet)
     ok = False
@@ -197,6 +203,11 @@ def _parse_settings(config_file: str | None, settings: tuple[str, ...]) -> dict[
 @click.option("--config", "config_file", metavar="JSON", help="JSON file of model settings (see README).")
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="One model setting, e.g. --set nuc_patches=600 (repeatable).")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run from its checkpoint (same command, same data).")
+@click.option(
+    "--mixed-precision",
+    is_flag=True,
+    help="Train in float16 on a GPU / bfloat16 on a CPU (float32 weights); the model keeps this policy.",
+)
 @_threads_option
 @_common
 @click.pass_context
@@ -213,6 +224,7 @@ def train(
     config_file: str | None,
     settings: tuple[str, ...],
     resume: bool,
+    mixed_precision: bool,
     threads: int | None,
     quiet: bool,
     debug: bool,
@@ -245,6 +257,7 @@ def train(
         val_fraction=val_fraction,
         patience=patience,
         resume=resume,
+        mixed_precision=mixed_precision,
         verbose=verbose,
         log=(lambda msg: None) if quiet else (lambda msg: print(f"rnaigloo: {msg}", file=stderr)),
     )

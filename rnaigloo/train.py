@@ -130,6 +130,7 @@ def train(
     val_fraction: float = 0.1,
     patience: int = 4,
     resume: bool = False,
+    mixed_precision: bool = False,
     verbose: int = 1,
     log: Callable[[str], None] = lambda msg: print(msg, file=sys.stderr),
 ) -> TrainResult:
@@ -150,6 +151,7 @@ def train(
         patience: epochs without a better validation loss before stopping.
         resume: continue from the checkpoint of an interrupted run with the same
             settings and data.
+        mixed_precision: compute in float16 (GPU) or bfloat16 (CPU), weights in float32.
         verbose: 0 silent, 1 progress bar, 2 a line per epoch.
         log: where messages go.
     """
@@ -188,6 +190,7 @@ def train(
         "seed": seed,
         "val_fraction": val_fraction,
         "patience": patience,
+        "mixed_precision": mixed_precision,
         "files": data.files,
         "n": len(y),
         "labels_sum": int(y.sum()),
@@ -202,123 +205,140 @@ def train(
 
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
+    with _precision_policy(mixed_precision):
+        state: dict[str, Any] = {"epoch": 0, "history": [], "best_val_loss": None, "best_epoch": None, "wait": 0}
+        model = None
+        if resume and (ckpt / "state.json").is_file():
+            saved = json.loads((ckpt / "state.json").read_text())
+            if saved.get("fingerprint") != fingerprint:
+                raise InputError(
+                    f"cannot resume from {ckpt}: it was made with other data or settings; remove it or repeat the original command"
+                )
+            state = saved["state"]
+            import rnaigloo.igloo  # noqa: F401 - registers the layer
 
-    state: dict[str, Any] = {"epoch": 0, "history": [], "best_val_loss": None, "best_epoch": None, "wait": 0}
-    model = None
-    if resume and (ckpt / "state.json").is_file():
-        saved = json.loads((ckpt / "state.json").read_text())
-        if saved.get("fingerprint") != fingerprint:
-            raise InputError(
-                f"cannot resume from {ckpt}: it was made with other data or settings; remove it or repeat the original command"
+            model = keras.saving.load_model(ckpt / "last.keras", compile=True)
+            _set_seed_states(model, state["seed_states"])
+            log(f"resuming from {ckpt} after epoch {state['epoch']}")
+        elif resume:
+            log(f"no checkpoint at {ckpt}; starting from the beginning")
+        if model is None:
+            if ckpt.exists():
+                shutil.rmtree(ckpt)
+            model = build_model(cfg)
+            lr = cfg["learning_rate"]
+            if cfg["lr_decay"] < 1.0:  # a step schedule lives in the optimizer, so resume keeps it
+                lr = keras.optimizers.schedules.ExponentialDecay(
+                    lr, decay_steps=math.ceil(len(train_idx) / batch_size), decay_rate=cfg["lr_decay"], staircase=True
+                )
+            model.compile(
+                optimizer=keras.optimizers.Adam(lr),
+                loss="binary_crossentropy",
+                metrics=[keras.metrics.BinaryAccuracy(name="accuracy"), keras.metrics.AUC(name="auroc")],
             )
-        state = saved["state"]
-        import rnaigloo.igloo  # noqa: F401 - registers the layer
 
-        model = keras.saving.load_model(ckpt / "last.keras", compile=True)
-        _set_seed_states(model, state["seed_states"])
-        log(f"resuming from {ckpt} after epoch {state['epoch']}")
-    elif resume:
-        log(f"no checkpoint at {ckpt}; starting from the beginning")
-    if model is None:
-        if ckpt.exists():
-            shutil.rmtree(ckpt)
-        model = build_model(cfg)
-        lr = cfg["learning_rate"]
-        if cfg["lr_decay"] < 1.0:  # a step schedule lives in the optimizer, so resume keeps it
-            lr = keras.optimizers.schedules.ExponentialDecay(
-                lr, decay_steps=math.ceil(len(train_idx) / batch_size), decay_rate=cfg["lr_decay"], staircase=True
-            )
-        model.compile(
-            optimizer=keras.optimizers.Adam(lr),
-            loss="binary_crossentropy",
-            metrics=[keras.metrics.BinaryAccuracy(name="accuracy"), keras.metrics.AUC(name="auroc")],
+        train_ds = _dataset(enc, y, train_idx, weights, batch_size, seed, epochs, state["epoch"])
+        val_ds = _dataset(enc, y, val_idx, None, batch_size, seed, None, 0)
+        steps = math.ceil(len(train_idx) / batch_size)
+        checkpointer = _Checkpointer(ckpt, fingerprint, state, patience, log)
+
+        t_fit = time.time()
+        if state["epoch"] < epochs and not state.get("stopped"):
+            redirect = contextlib.redirect_stdout(sys.stderr)  # Keras prints progress to stdout
+            with redirect:
+                model.fit(
+                    train_ds,
+                    epochs=epochs,
+                    initial_epoch=state["epoch"],
+                    steps_per_epoch=steps,
+                    validation_data=val_ds,
+                    callbacks=[checkpointer],
+                    shuffle=False,  # the dataset is already shuffled, reproducibly
+                    verbose=verbose,
+                )
+        fit_seconds = time.time() - t_fit
+        checkpointer.restore_best(model)
+
+        val_scores = _predict(model, enc, val_idx, batch_size)
+        threshold, val_mcc = best_mcc_threshold(y[val_idx], val_scores)
+        val_metrics = compute_metrics(y[val_idx], val_scores, threshold)
+        epochs_run = len(state["history"])
+        versions = library_versions()
+        device = "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
+        train_counts = np.bincount(data.labels[train_idx], minlength=2)
+        val_counts = np.bincount(data.labels[val_idx], minlength=2)
+        data_summary = {
+            "files": data.files,
+            "coding": int(counts[1]),
+            "noncoding": int(counts[0]),
+            "train": {"coding": int(train_counts[1]), "noncoding": int(train_counts[0])},
+            "validation": {"coding": int(val_counts[1]), "noncoding": int(val_counts[0])},
+            "split": "stratified by class, grouped by gene (gene_id=, gene:, gene= in headers; else record ID)",
+        }
+        training = {
+            "epochs_max": epochs,
+            "epochs_run": epochs_run,
+            "best_epoch": state["best_epoch"],
+            "batch_size": batch_size,
+            "patience": patience,
+            "val_fraction": val_fraction,
+            "class_weights": weights,
+            "seed": seed,
+            "device": device,
+            "precision": keras.mixed_precision.global_policy().name,
+        }
+        card = {
+            "name": output.stem,
+            "rnaigloo_version": versions["rnaigloo"],
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "threshold": threshold,
+            "threshold_rule": "maximum MCC on the validation set",
+            "config": cfg,
+            "encoding": {"version": ENCODING_VERSION, "n_features": N_FEATURES},
+            "training_data": data_summary,
+            "training": training,
+            "validation_metrics": val_metrics,
+            "versions": versions,
+        }
+        card = save_model(model, output, card)
+        seconds = time.time() - t_start
+        report = {
+            "model": output.name,
+            "seed": seed,
+            "data": data_summary,
+            "training": training,
+            "history": state["history"],
+            "validation_metrics": val_metrics,
+            "timing_seconds": {"total": round(seconds, 1), "encode": round(encode_seconds, 1), "fit": round(fit_seconds, 1)},
+            "train_sequences_per_second": round(len(train_idx) * max(epochs_run - checkpointer.resumed_at, 0) / fit_seconds, 1)
+            if fit_seconds > 0 and epochs_run > checkpointer.resumed_at
+            else None,
+            "versions": versions,
+        }
+        write_json_atomic(output.with_name(output.stem + ".report.json"), report)
+        _plot_history(state["history"], output.with_name(output.stem + ".report.png"))
+        shutil.rmtree(ckpt, ignore_errors=True)
+        log(
+            f"wrote {output}: validation MCC {val_mcc:.4f} at threshold {threshold:.3f}, "
+            f"{epochs_run} epochs (best {state['best_epoch']}), {seconds:.0f} s"
         )
+        return TrainResult(card, report)
 
-    train_ds = _dataset(enc, y, train_idx, weights, batch_size, seed, epochs, state["epoch"])
-    val_ds = _dataset(enc, y, val_idx, None, batch_size, seed, None, 0)
-    steps = math.ceil(len(train_idx) / batch_size)
-    checkpointer = _Checkpointer(ckpt, fingerprint, state, patience, log)
 
-    t_fit = time.time()
-    if state["epoch"] < epochs and not state.get("stopped"):
-        redirect = contextlib.redirect_stdout(sys.stderr)  # Keras prints progress to stdout
-        with redirect:
-            model.fit(
-                train_ds,
-                epochs=epochs,
-                initial_epoch=state["epoch"],
-                steps_per_epoch=steps,
-                validation_data=val_ds,
-                callbacks=[checkpointer],
-                shuffle=False,  # the dataset is already shuffled, reproducibly
-                verbose=verbose,
-            )
-    fit_seconds = time.time() - t_fit
-    checkpointer.restore_best(model)
+@contextlib.contextmanager
+def _precision_policy(mixed: bool):
+    """Keras's global dtype policy for the block: mixed precision or float32."""
+    import keras
 
-    val_scores = _predict(model, enc, val_idx, batch_size)
-    threshold, val_mcc = best_mcc_threshold(y[val_idx], val_scores)
-    val_metrics = compute_metrics(y[val_idx], val_scores, threshold)
-    epochs_run = len(state["history"])
-    versions = library_versions()
-    device = "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
-    train_counts = np.bincount(data.labels[train_idx], minlength=2)
-    val_counts = np.bincount(data.labels[val_idx], minlength=2)
-    data_summary = {
-        "files": data.files,
-        "coding": int(counts[1]),
-        "noncoding": int(counts[0]),
-        "train": {"coding": int(train_counts[1]), "noncoding": int(train_counts[0])},
-        "validation": {"coding": int(val_counts[1]), "noncoding": int(val_counts[0])},
-        "split": "stratified by class, grouped by gene (gene_id=, gene:, gene= in headers; else record ID)",
-    }
-    training = {
-        "epochs_max": epochs,
-        "epochs_run": epochs_run,
-        "best_epoch": state["best_epoch"],
-        "batch_size": batch_size,
-        "patience": patience,
-        "val_fraction": val_fraction,
-        "class_weights": weights,
-        "seed": seed,
-        "device": device,
-    }
-    card = {
-        "name": output.stem,
-        "rnaigloo_version": versions["rnaigloo"],
-        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "threshold": threshold,
-        "threshold_rule": "maximum MCC on the validation set",
-        "config": cfg,
-        "encoding": {"version": ENCODING_VERSION, "n_features": N_FEATURES},
-        "training_data": data_summary,
-        "training": training,
-        "validation_metrics": val_metrics,
-        "versions": versions,
-    }
-    card = save_model(model, output, card)
-    seconds = time.time() - t_start
-    report = {
-        "model": output.name,
-        "seed": seed,
-        "data": data_summary,
-        "training": training,
-        "history": state["history"],
-        "validation_metrics": val_metrics,
-        "timing_seconds": {"total": round(seconds, 1), "encode": round(encode_seconds, 1), "fit": round(fit_seconds, 1)},
-        "train_sequences_per_second": round(len(train_idx) * max(epochs_run - checkpointer.resumed_at, 0) / fit_seconds, 1)
-        if fit_seconds > 0 and epochs_run > checkpointer.resumed_at
-        else None,
-        "versions": versions,
-    }
-    write_json_atomic(output.with_name(output.stem + ".report.json"), report)
-    _plot_history(state["history"], output.with_name(output.stem + ".report.png"))
-    shutil.rmtree(ckpt, ignore_errors=True)
-    log(
-        f"wrote {output}: validation MCC {val_mcc:.4f} at threshold {threshold:.3f}, "
-        f"{epochs_run} epochs (best {state['best_epoch']}), {seconds:.0f} s"
-    )
-    return TrainResult(card, report)
+    previous = keras.mixed_precision.global_policy()
+    if mixed:
+        from rnaigloo.classify import mixed_policy_name
+
+        keras.mixed_precision.set_global_policy(mixed_policy_name())
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
 
 
 def _dataset(enc, y, idx, weights, batch_size, seed, epochs, first_epoch):

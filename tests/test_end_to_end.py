@@ -141,3 +141,26 @@ def test_batch_size_does_not_change_scores(tiny_model):
     a = _rows(run_cli("classify", EXAMPLES / "transcripts.fa.gz", "-m", tiny_model, "-b", "1", "-q").stdout)
     b = _rows(run_cli("classify", EXAMPLES / "transcripts.fa.gz", "-m", tiny_model, "-b", "64", "-q").stdout)
     np.testing.assert_allclose([float(r[1]) for r in a], [float(r[1]) for r in b], atol=2e-5)
+
+
+def test_mixed_precision_classify_is_close_to_float32(tiny_model):
+    exact = _rows(run_cli("classify", EXAMPLES / "transcripts.fa.gz", "-m", tiny_model, "-q").stdout)
+    mixed = _rows(run_cli("classify", EXAMPLES / "transcripts.fa.gz", "-m", tiny_model, "--mixed-precision", "-q").stdout)
+    assert [r[0] for r in exact] == [r[0] for r in mixed]
+    np.testing.assert_allclose([float(r[1]) for r in exact], [float(r[1]) for r in mixed], atol=0.02)
+
+
+def test_mixed_precision_training_writes_a_usable_model(tmp_path):
+    model = tmp_path / "mp.keras"
+    res = run_cli(
+        "train", "--coding", EXAMPLES / "train_coding.fa.gz", "--noncoding", EXAMPLES / "train_noncoding.fa.gz",
+        "-o", model, "--epochs", "1", "--mixed-precision", "-q", *tiny_set_args(),
+    )  # fmt: skip
+    assert res.code == 0, res.stderr
+    card = json.loads((tmp_path / "mp.card.json").read_text())
+    assert card["training"]["precision"].startswith("mixed_")
+    import keras
+
+    assert keras.mixed_precision.global_policy().name == "float32"  # restored after training
+    rows = _rows(run_cli("classify", EXAMPLES / "transcripts.fa.gz", "-m", model, "-q").stdout)
+    assert len(rows) == 40 and all(0 <= float(r[1]) <= 1 for r in rows)
