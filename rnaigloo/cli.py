@@ -328,6 +328,39 @@ def evaluate(
             stderr.write(f"rnaigloo: wrote {plot}\n")
 
 
+@cli.command("model-info", context_settings=CONTEXT, short_help="Show a model's card (threshold, data, metrics).")
+@click.option("-m", "--model", default=None, metavar="MODEL", help="A .keras model [default: the bundled human model].")
+@click.option("--markdown", is_flag=True, help="Print the card as Markdown tables.")
+@click.option("--json", "as_json", is_flag=True, help="Print the card as JSON.")
+@_common
+@click.pass_context
+def model_info(ctx: click.Context, model: str | None, markdown: bool, as_json: bool, quiet: bool, debug: bool) -> None:
+    """Check a model file against its card and print the card.
+
+    Verifies the SHA-256 and the format and encoding versions without loading
+    TensorFlow.
+    """
+    _set_flags(ctx, debug)
+    stdout, _ = _streams(ctx)
+    from rnaigloo.modelfile import card_markdown, default_model_path, read_card
+
+    path = Path(model) if model else default_model_path()
+    card = read_card(path)
+    if as_json:
+        stdout.write(json.dumps(card, indent=2) + "\n")
+    elif markdown:
+        stdout.write(card_markdown(card))
+    else:
+        m = card.get("validation_metrics", {})
+        stdout.write(
+            f"{path}\n  SHA-256 {card['sha256']} (checked)\n  threshold {card['threshold']:.4f}\n"
+            f"  trained on {card.get('training_data', {}).get('coding')} coding / "
+            f"{card.get('training_data', {}).get('noncoding')} non-coding transcripts, seed "
+            f"{card.get('training', {}).get('seed')}\n  validation MCC {m.get('mcc', float('nan')):.4f}, "
+            f"AUROC {m.get('auroc') or float('nan'):.4f}\n"
+        )
+
+
 def main(argv: Sequence[str] | None = None, stdout: IO[str] | None = None, stderr: IO[str] | None = None) -> int:
     """Run the command line; returns the exit code instead of exiting.
 

@@ -183,3 +183,49 @@ def load_model(path: str | os.PathLike | None = None) -> LoadedModel:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ModelError(f"cannot load {path} as a Keras model: {first}") from None
     return LoadedModel(model, card, path)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    return "NA" if value is None else str(value)
+
+
+def card_markdown(card: dict[str, Any]) -> str:
+    """The model card as Markdown (what ``rnaigloo model-info --markdown`` prints)."""
+    lines = [f"### Model card: {card.get('name', card.get('model_file', 'model'))}", ""]
+    data = card.get("training_data", {})
+    training = card.get("training", {})
+    rows = [
+        ("file", f"`{card.get('model_file')}`"),
+        ("SHA-256", f"`{card.get('sha256')}`"),
+        ("made by", f"rnaigloo {card.get('rnaigloo_version')} on {card.get('created', '?')}"),
+        ("threshold", f"{_fmt(card.get('threshold'))} ({card.get('threshold_rule', '')})"),
+        ("training data", ", ".join(f"`{Path(f).name}` ({n})" for f, n in data.get("files", {}).items())),
+        (
+            "split",
+            f"train {data.get('train', {}).get('coding')} coding / {data.get('train', {}).get('noncoding')} non-coding; "
+            f"validation {data.get('validation', {}).get('coding')} / {data.get('validation', {}).get('noncoding')} "
+            f"({data.get('split', '')})",
+        ),
+        (
+            "training",
+            f"seed {training.get('seed')}, {training.get('epochs_run')} epochs (best {training.get('best_epoch')}), "
+            f"batch {training.get('batch_size')}, patience {training.get('patience')}, {training.get('device')}, "
+            f"{training.get('precision', 'float32')}",
+        ),
+        ("settings", ", ".join(f"{k}={v}" for k, v in card.get("config", {}).items())),
+        ("versions", ", ".join(f"{k} {v}" for k, v in card.get("versions", {}).items())),
+    ]
+    lines += ["| | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows]
+    metric_sets = [("validation", card.get("validation_metrics"))]
+    held_out = card.get("held_out_metrics") or {}
+    metric_sets += [(f"held-out test, {name}", m) for name, m in held_out.get("by_length", {}).items()]
+    names = ("accuracy", "sensitivity", "specificity", "precision", "f1", "mcc", "auroc", "auprc")
+    lines += ["", "| data | n | " + " | ".join(names) + " |", "|---" * (len(names) + 2) + "|"]
+    for label, m in metric_sets:
+        if m:
+            lines.append(f"| {label} | {m.get('n', '')} | " + " | ".join(_fmt(m.get(k)) for k in names) + " |")
+    if held_out.get("description"):
+        lines += ["", held_out["description"]]
+    return "\n".join(lines) + "\n"

@@ -164,3 +164,13 @@ def test_mixed_precision_training_writes_a_usable_model(tmp_path):
     assert keras.mixed_precision.global_policy().name == "float32"  # restored after training
     rows = _rows(run_cli("classify", EXAMPLES / "transcripts.fa.gz", "-m", model, "-q").stdout)
     assert len(rows) == 40 and all(0 <= float(r[1]) <= 1 for r in rows)
+
+
+def test_model_info_checks_and_prints_the_card(tiny_model, tmp_path):
+    res = run_cli("model-info", "-m", tiny_model)
+    assert res.code == 0, res.stderr
+    card = json.loads(tiny_model.with_name("tiny.card.json").read_text())
+    assert card["sha256"] in res.stdout and "(checked)" in res.stdout
+    md = run_cli("model-info", "-m", tiny_model, "--markdown").stdout
+    assert md.startswith("### Model card: tiny") and "| validation |" in md
+    assert json.loads(run_cli("model-info", "-m", tiny_model, "--json").stdout)["threshold"] == card["threshold"]

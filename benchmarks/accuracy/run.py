@@ -99,11 +99,36 @@ def metrics(y: np.ndarray, calls: np.ndarray, scores: np.ndarray) -> dict[str, f
     }
 
 
+def update_card(model: str | None, y: np.ndarray, scores: np.ndarray, threshold: float, lengths: np.ndarray) -> None:
+    """Add the held-out metrics (all of rnaigloo's, by length bin) to the model's card."""
+    from rnaigloo.evaluate import compute_metrics
+    from rnaigloo.modelfile import card_path, default_model_path, read_card, write_json_atomic
+
+    path = Path(model) if model else default_model_path()
+    card = read_card(path)
+    by_length = {}
+    for label, lo, hi in BINS:
+        mask = (lengths >= lo) & (lengths < hi)
+        by_length[label] = compute_metrics(y[mask], scores[mask], threshold)
+    card["held_out_metrics"] = {
+        "description": "Held-out test set: 10% of the genes of ../shared/data (benchmarks/accuracy/split.py, "
+        "seed 20261121), gene-disjoint from training and never used for tuning; "
+        "reproduced by benchmarks/accuracy/run.py.",
+        "by_length": by_length,
+    }
+    write_json_atomic(card_path(path), card)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description="Held-out accuracy: rnaigloo vs CPC2 vs longest ORF.")
     ap.add_argument("-m", "--model", action="append", default=[], help="model(s) to test [bundled]")
     ap.add_argument("--split", type=Path, default=ROOT / "benchmarks" / "work" / "split")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "accuracy" / "results")
+    ap.add_argument(
+        "--update-card",
+        action="store_true",
+        help="write rnaigloo's held-out metrics into the (single) model's card as held_out_metrics",
+    )
     args = ap.parse_args()
     if not (args.split / "test_coding.fa.gz").is_file():
         sys.exit(f"no test split in {args.split}: run benchmarks/accuracy/split.py first")
@@ -154,6 +179,8 @@ def main() -> None:
         "results": results,
     }
     args.out.with_suffix(".json").write_text(json.dumps(payload, indent=2) + "\n")
+    if args.update_card:
+        update_card(args.model[0] if args.model else None, y, scores, threshold, lengths)
     args.out.with_suffix(".md").write_text(
         f"# Held-out accuracy\n\nModel(s): {', '.join(payload['models'])}; machine: {machine}.\n\n{table}"
     )
