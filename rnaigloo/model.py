@@ -45,19 +45,6 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "seed": 42,
 }
 
-# A config small enough for tests and smoke runs on a laptop.
-TINY_CONFIG: dict[str, Any] = {
-    **DEFAULT_CONFIG,
-    "nuc_len": 600,
-    "prot_len": 200,
-    "nuc_filters": 8,
-    "nuc_patches": 16,
-    "prot_filters": 8,
-    "prot_patches": 16,
-    "feature_units": 8,
-    "head_units": 8,
-}
-
 
 def resolve_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """The default config updated with ``overrides``; unknown keys are an error.
@@ -86,34 +73,8 @@ def build_model(config: dict[str, Any]) -> keras.Model:
     prot_in = keras.Input((c["prot_len"],), dtype="int32", name="proteins")
     feat_in = keras.Input((N_FEATURES,), dtype="float32", name="features")
 
-    nuc = keras.layers.Embedding(N_NUC_TOKENS + 1, c["nuc_embed"], name="nuc_embedding")(nuc_in)
-    nuc = igloo_branch(
-        nuc,
-        filters=c["nuc_filters"],
-        kernel_size=c["nuc_kernel"],
-        n_patches=c["nuc_patches"],
-        patch_size=c["patch_size"],
-        stacks=c["nuc_stacks"],
-        pool_size=c["nuc_pool"],
-        dropout=c["dropout"],
-        l2=c["l2"],
-        seed=seed,
-        name="nuc",
-    )
-    prot = keras.layers.Embedding(N_AA_TOKENS + 1, c["prot_embed"], name="prot_embedding")(prot_in)
-    prot = igloo_branch(
-        prot,
-        filters=c["prot_filters"],
-        kernel_size=c["prot_kernel"],
-        n_patches=c["prot_patches"],
-        patch_size=c["patch_size"],
-        stacks=c["prot_stacks"],
-        pool_size=c["prot_pool"],
-        dropout=c["dropout"],
-        l2=c["l2"],
-        seed=seed + 1000,
-        name="prot",
-    )
+    nuc = _sequence_branch(nuc_in, c, "nuc", N_NUC_TOKENS, seed)
+    prot = _sequence_branch(prot_in, c, "prot", N_AA_TOKENS, seed + 1000)
     reg = keras.regularizers.L2(c["l2"]) if c["l2"] else None
     feat = keras.layers.Dense(c["feature_units"], activation="relu", kernel_regularizer=reg, name="feat_dense")(feat_in)
 
@@ -122,3 +83,21 @@ def build_model(config: dict[str, Any]) -> keras.Model:
     head = keras.layers.Dropout(c["dropout"], seed=seed + 2000, name="head_dropout")(head)
     out = keras.layers.Dense(1, activation="sigmoid", dtype="float32", name="coding_probability")(head)
     return keras.Model({"nucleotides": nuc_in, "proteins": prot_in, "features": feat_in}, out, name="rnaigloo")
+
+
+def _sequence_branch(tokens, c: dict[str, Any], prefix: str, n_tokens: int, seed: int):
+    """Embedding + IGLOO stacks for one token input, from the ``prefix_*`` settings."""
+    x = keras.layers.Embedding(n_tokens + 1, c[f"{prefix}_embed"], name=f"{prefix}_embedding")(tokens)
+    return igloo_branch(
+        x,
+        filters=c[f"{prefix}_filters"],
+        kernel_size=c[f"{prefix}_kernel"],
+        n_patches=c[f"{prefix}_patches"],
+        patch_size=c["patch_size"],
+        stacks=c[f"{prefix}_stacks"],
+        pool_size=c[f"{prefix}_pool"],
+        dropout=c["dropout"],
+        l2=c["l2"],
+        seed=seed,
+        name=prefix,
+    )
