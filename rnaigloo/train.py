@@ -118,6 +118,24 @@ class TrainResult:
     report: dict[str, Any]
 
 
+def _checked_arguments(output, config, epochs: int, batch_size: int, patience: int, seed: int):
+    """The output path and the resolved model config, or an InputError."""
+    from rnaigloo.model import resolve_config
+
+    output = Path(output)
+    if output.suffix != ".keras":
+        raise InputError(f"the model file name must end in .keras, found {output.name!r}")
+    if not output.parent.is_dir():
+        raise InputError(f"cannot write {output}: directory {output.parent} does not exist")
+    if epochs < 1 or batch_size < 1 or patience < 1:
+        raise InputError("--epochs, --batch-size and --patience must be at least 1")
+    try:
+        cfg = resolve_config({**(config or {}), "seed": seed})
+    except ValueError as err:
+        raise InputError(str(err)) from None
+    return output, cfg
+
+
 def train(
     coding: Sequence[str],
     noncoding: Sequence[str],
@@ -156,20 +174,8 @@ def train(
         log: where messages go.
     """
     from rnaigloo.modelfile import library_versions, save_model, write_json_atomic
-    from rnaigloo.model import resolve_config
 
-    output = Path(output)
-    if output.suffix != ".keras":
-        raise InputError(f"the model file name must end in .keras, found {output.name!r}")
-    if not output.parent.is_dir():
-        raise InputError(f"cannot write {output}: directory {output.parent} does not exist")
-    if epochs < 1 or batch_size < 1 or patience < 1:
-        raise InputError("--epochs, --batch-size and --patience must be at least 1")
-    try:
-        cfg = resolve_config({**(config or {}), "seed": seed})
-    except ValueError as err:
-        raise InputError(str(err)) from None
-
+    output, cfg = _checked_arguments(output, config, epochs, batch_size, patience, seed)
     t_start = time.time()
     data = read_labelled(coding, noncoding)
     counts = np.bincount(data.labels, minlength=2)
@@ -201,45 +207,13 @@ def train(
     import keras
     import tensorflow as tf
 
-    from rnaigloo.model import build_model
-
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
     with _precision_policy(mixed_precision):
-        state: dict[str, Any] = {"epoch": 0, "history": [], "best_val_loss": None, "best_epoch": None, "wait": 0}
-        model = None
-        if resume and (ckpt / "state.json").is_file():
-            saved = json.loads((ckpt / "state.json").read_text())
-            if saved.get("fingerprint") != fingerprint:
-                raise InputError(
-                    f"cannot resume from {ckpt}: it was made with other data or settings; remove it or repeat the original command"
-                )
-            state = saved["state"]
-            import rnaigloo.igloo  # noqa: F401 - registers the layer
-
-            model = keras.saving.load_model(ckpt / "last.keras", compile=True)
-            _set_seed_states(model, state["seed_states"])
-            log(f"resuming from {ckpt} after epoch {state['epoch']}")
-        elif resume:
-            log(f"no checkpoint at {ckpt}; starting from the beginning")
-        if model is None:
-            if ckpt.exists():
-                shutil.rmtree(ckpt)
-            model = build_model(cfg)
-            lr = cfg["learning_rate"]
-            if cfg["lr_decay"] < 1.0:  # a step schedule lives in the optimizer, so resume keeps it
-                lr = keras.optimizers.schedules.ExponentialDecay(
-                    lr, decay_steps=math.ceil(len(train_idx) / batch_size), decay_rate=cfg["lr_decay"], staircase=True
-                )
-            model.compile(
-                optimizer=keras.optimizers.Adam(lr),
-                loss="binary_crossentropy",
-                metrics=[keras.metrics.BinaryAccuracy(name="accuracy"), keras.metrics.AUC(name="auroc")],
-            )
-
+        steps = math.ceil(len(train_idx) / batch_size)
+        model, state = _model_and_state(cfg, steps, ckpt, fingerprint, resume, log)
         train_ds = _dataset(enc, y, train_idx, weights, batch_size, seed, epochs, state["epoch"])
         val_ds = _dataset(enc, y, val_idx, None, batch_size, seed, None, 0)
-        steps = math.ceil(len(train_idx) / batch_size)
         checkpointer = _Checkpointer(ckpt, fingerprint, state, patience, log)
 
         t_fit = time.time()
@@ -323,6 +297,46 @@ def train(
             f"{epochs_run} epochs (best {state['best_epoch']}), {seconds:.0f} s"
         )
         return TrainResult(card, report)
+
+
+def _model_and_state(cfg: dict[str, Any], steps: int, ckpt: Path, fingerprint: str, resume: bool, log):
+    """The compiled model and training state: from the checkpoint when resuming, else new.
+
+    Raises:
+        InputError: the checkpoint was made with other data or settings.
+    """
+    import keras
+
+    from rnaigloo.model import build_model
+
+    if resume and (ckpt / "state.json").is_file():
+        saved = json.loads((ckpt / "state.json").read_text())
+        if saved.get("fingerprint") != fingerprint:
+            raise InputError(
+                f"cannot resume from {ckpt}: it was made with other data or settings; "
+                "remove it or repeat the original command"
+            )
+        import rnaigloo.igloo  # noqa: F401 - registers the layer
+
+        model = keras.saving.load_model(ckpt / "last.keras", compile=True)
+        _set_seed_states(model, saved["state"]["seed_states"])
+        log(f"resuming from {ckpt} after epoch {saved['state']['epoch']}")
+        return model, saved["state"]
+    if resume:
+        log(f"no checkpoint at {ckpt}; starting from the beginning")
+    if ckpt.exists():
+        shutil.rmtree(ckpt)
+    model = build_model(cfg)
+    lr = cfg["learning_rate"]
+    if cfg["lr_decay"] < 1.0:  # a step schedule lives in the optimizer, so resume keeps it
+        lr = keras.optimizers.schedules.ExponentialDecay(lr, decay_steps=steps, decay_rate=cfg["lr_decay"], staircase=True)
+    model.compile(
+        optimizer=keras.optimizers.Adam(lr),
+        loss="binary_crossentropy",
+        metrics=[keras.metrics.BinaryAccuracy(name="accuracy"), keras.metrics.AUC(name="auroc")],
+    )
+    state = {"epoch": 0, "history": [], "best_val_loss": None, "best_epoch": None, "wait": 0}
+    return model, state
 
 
 @contextlib.contextmanager
