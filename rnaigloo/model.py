@@ -42,6 +42,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "l2": 1e-4,
     "learning_rate": 1e-3,
     "lr_decay": 1.0,
+    "augment": 0.0,
     "seed": 42,
 }
 

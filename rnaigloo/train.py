@@ -28,7 +28,7 @@ import numpy as np
 from rnaigloo.errors import InputError
 from rnaigloo.evaluate import best_mcc_threshold, compute_metrics
 from rnaigloo.fasta import read_fasta
-from rnaigloo.features import ENCODING_VERSION, N_FEATURES, encode_sequences
+from rnaigloo.features import ENCODING_VERSION, N_FEATURES, Orf, encode_sequences
 
 _GENE_PATTERNS = (re.compile(r"\bgene_id=(\S+)"), re.compile(r"\bgene:(\S+)"), re.compile(r"\bgene=(\S+)"))
 
@@ -185,7 +185,8 @@ def train(
     t_enc = time.time()
     enc = encode_sequences(data.sequences, cfg["nuc_len"], cfg["prot_len"])
     encode_seconds = time.time() - t_enc
-    del data.sequences
+    if not cfg["augment"]:
+        del data.sequences  # only cropping needs the text again
     y = data.labels.astype(np.float32)
     weights = class_weights(data.labels[train_idx])
 
@@ -212,7 +213,10 @@ def train(
     with _precision_policy(mixed_precision):
         steps = math.ceil(len(train_idx) / batch_size)
         model, state = _model_and_state(cfg, steps, ckpt, fingerprint, resume, log)
-        train_ds = _dataset(enc, y, train_idx, weights, batch_size, seed, epochs, state["epoch"])
+        train_ds = _dataset(
+            enc, y, train_idx, weights, batch_size, seed, epochs, state["epoch"],
+            sequences=getattr(data, "sequences", None), augment=cfg["augment"],
+        )  # fmt: skip
         val_ds = _dataset(enc, y, val_idx, None, batch_size, seed, None, 0)
         checkpointer = _Checkpointer(ckpt, fingerprint, state, patience, log)
 
@@ -355,23 +359,57 @@ def _precision_policy(mixed: bool):
         keras.mixed_precision.set_global_policy(previous)
 
 
-def _dataset(enc, y, idx, weights, batch_size, seed, epochs, first_epoch):
+def crop_flanks(seq: str, orf: Orf, rng: np.random.Generator) -> str:
+    """A copy of ``seq`` with a random share of each flank of its longest ORF cut off.
+
+    The ORF itself is kept whole, so it stays the longest ORF and the label stays
+    true; without an ORF the two halves of the transcript are the flanks. Used to
+    show the network transcripts with shorter, varied UTRs (partial assemblies,
+    species with short UTRs), so that it cannot lean on UTR length.
+    """
+    n = len(seq)
+    if orf.found:
+        left, right = orf.start - 1, orf.end
+    else:
+        left = right = n // 2
+    start = int(rng.integers(0, left + 1))
+    end = n - int(rng.integers(0, n - right + 1))
+    return seq[start:end]
+
+
+def _dataset(enc, y, idx, weights, batch_size, seed, epochs, first_epoch, sequences=None, augment=0.0):
     """A tf.data pipeline over the rows ``idx`` of the encoded arrays.
 
     Training (``epochs`` given): epoch ``e`` visits the rows in the order of a
     permutation seeded by ``(seed, e)``, so a resumed run sees the same batches as an
-    uninterrupted one. Validation (``epochs`` None): the rows in order, once.
+    uninterrupted one. With ``augment`` > 0, each transcript is cropped
+    (:func:`crop_flanks`) with that probability in each epoch, drawn from a generator
+    seeded by ``(seed, epoch, row)``, and encoded again. Validation (``epochs`` None):
+    the rows in order, once.
     """
     import tensorflow as tf
 
     nuc, prot, feats = enc.nucleotides, enc.proteins, enc.features
     w = np.ones(len(y), dtype=np.float32) if weights is None else np.where(y > 0.5, weights[1], weights[0]).astype(np.float32)
 
-    def gather(rows):
-        return nuc[rows].astype(np.int32), prot[rows].astype(np.int32), feats[rows], y[rows], w[rows]
+    def gather(rows, epoch):
+        n, p, f = nuc[rows].astype(np.int32), prot[rows].astype(np.int32), feats[rows]
+        if augment > 0:
+            cropped, where = [], []
+            for i, row in enumerate(rows):
+                rng = np.random.default_rng([seed, int(epoch), int(row)])
+                if rng.random() < augment:
+                    cropped.append(crop_flanks(sequences[row], enc.orfs[row], rng))
+                    where.append(i)
+            if cropped:
+                again = encode_sequences(cropped, nuc.shape[1], prot.shape[1])
+                n[where], p[where], f[where] = again.nucleotides, again.proteins, again.features
+        return n, p, f, y[rows], w[rows]
 
-    def to_inputs(rows):
-        n, p, f, yy, ww = tf.numpy_function(gather, [rows], [tf.int32, tf.int32, tf.float32, tf.float32, tf.float32])
+    def to_inputs(rows, epoch):
+        n, p, f, yy, ww = tf.numpy_function(
+            gather, [rows, epoch], [tf.int32, tf.int32, tf.float32, tf.float32, tf.float32]
+        )
         n.set_shape((None, nuc.shape[1]))
         p.set_shape((None, prot.shape[1]))
         f.set_shape((None, feats.shape[1]))
@@ -381,10 +419,12 @@ def _dataset(enc, y, idx, weights, batch_size, seed, epochs, first_epoch):
 
     if epochs is None:
         rows = tf.data.Dataset.from_tensor_slices(idx.astype(np.int64)).batch(batch_size)
+        rows = rows.map(lambda r: (r, tf.constant(-1, tf.int64)))
     else:
-        orders = np.stack([idx[np.random.default_rng([seed, e]).permutation(len(idx))] for e in range(first_epoch, epochs)])
-        rows = tf.data.Dataset.from_tensor_slices(orders.astype(np.int64)).flat_map(
-            lambda order: tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
+        epoch_ids = np.arange(first_epoch, epochs, dtype=np.int64)
+        orders = np.stack([idx[np.random.default_rng([seed, e]).permutation(len(idx))] for e in epoch_ids])
+        rows = tf.data.Dataset.from_tensor_slices((epoch_ids, orders.astype(np.int64))).flat_map(
+            lambda e, order: tf.data.Dataset.from_tensor_slices(order).batch(batch_size).map(lambda r: (r, e))
         )
     return rows.map(to_inputs, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).prefetch(tf.data.AUTOTUNE)
 

@@ -133,3 +133,32 @@ def test_unknown_model_setting_is_an_input_error(tmp_path):
     res = run_cli("train", *TRAIN_ARGS, "-o", tmp_path / "m.keras", "--set", "nuc_patchez=3")
     assert res.code == 1
     assert "unknown model setting 'nuc_patchez'" in res.stderr
+
+
+def test_crop_flanks_keeps_the_longest_orf_whole():
+    from rnaigloo.features import longest_orf, nucleotide_tokens
+    from rnaigloo.train import crop_flanks
+
+    seq = "GGCTTAGCCA" * 5 + "ATGAAACCCGGGTTTAAAGGGCCCTAG" + "CATTGACCAG" * 8
+    orf = longest_orf(nucleotide_tokens(seq))
+    rng = np.random.default_rng(0)
+    lengths = set()
+    for _ in range(50):
+        cropped = crop_flanks(seq, orf, rng)
+        assert seq[orf.start - 1 : orf.end] in cropped and cropped in seq
+        assert longest_orf(nucleotide_tokens(cropped)).length == orf.length
+        lengths.add(len(cropped))
+    assert len(lengths) > 10  # the flanks really vary
+    no_orf = "CCCTTTGGG" * 10
+    assert crop_flanks(no_orf, longest_orf(nucleotide_tokens(no_orf)), rng) in no_orf
+
+
+def test_augmented_training_is_reproducible_and_really_augments(tmp_path):
+    data = ["--coding", str(EXAMPLES / "train_coding.fa.gz"), "--noncoding", str(EXAMPLES / "train_noncoding.fa.gz")]
+    common = [*data, "--epochs", "2", "--seed", "4", "-q", *tiny_set_args()]
+    for name, extra in (("a", ["--set", "augment=0.5"]), ("b", ["--set", "augment=0.5"]), ("plain", [])):
+        res = run_cli("train", *common, *extra, "-o", tmp_path / f"{name}.keras")
+        assert res.code == 0, res.stderr
+    history = {n: json.loads((tmp_path / f"{n}.report.json").read_text())["history"] for n in ("a", "b", "plain")}
+    assert [h["loss"] for h in history["a"]] == [h["loss"] for h in history["b"]]
+    assert [h["loss"] for h in history["a"]] != [h["loss"] for h in history["plain"]]
