@@ -46,6 +46,9 @@ class Prediction:
     orf: Orf
 
 
+ENGINES = ("numpy", "tensorflow")
+
+
 class Classifier:
     """One model, or an ensemble whose scores are averaged, ready to score transcripts.
 
@@ -54,11 +57,29 @@ class Classifier:
             take the same input lengths.
         threshold: score at or above which a transcript is called coding; ``None``
             takes the models' own (their mean for an ensemble).
+        engine: ``"numpy"`` (default: no TensorFlow at run time, small and quick to
+            start, see :mod:`rnaigloo.engine`) or ``"tensorflow"`` (GPUs, mixed
+            precision).
+        mixed_precision: with the TensorFlow engine, compute in bfloat16 on a CPU and
+            float16 on a GPU (scores move by about 1e-3).
+        workers: with the NumPy engine, processes that encode and score batches in
+            parallel (1: one process, reading and encoding in a background thread).
     """
 
-    def __init__(self, models: Sequence[Any], threshold: float | None = None, mixed_precision: bool = False):
+    def __init__(
+        self,
+        models: Sequence[Any],
+        threshold: float | None = None,
+        engine: str = "numpy",
+        mixed_precision: bool = False,
+        workers: int = 1,
+    ):
         if not models:
             raise ModelError("no model given")
+        if engine not in ENGINES:
+            raise ValueError(f"engine must be one of {ENGINES}, found {engine!r}")
+        if mixed_precision and engine != "tensorflow":
+            raise ValueError("mixed precision needs the tensorflow engine")
         shapes = {(m.config["nuc_len"], m.config["prot_len"]) for m in models}
         if len(shapes) > 1:
             raise ModelError(
@@ -67,30 +88,40 @@ class Classifier:
         self.models = list(models)
         self.nuc_len, self.prot_len = shapes.pop()
         self.threshold = float(np.mean([m.threshold for m in models])) if threshold is None else float(threshold)
-        networks = [m.keras_model for m in self.models]
-        if mixed_precision:
-            networks = [_mixed_precision_copy(m) for m in self.models]
-        self._predict = _compile_predict(networks)
+        self.engine = engine
+        self.workers = max(1, int(workers)) if engine == "numpy" else 1
+        if engine == "numpy":
+            self._networks = [m.numpy_network for m in self.models]
+            self._predict = self._numpy_predict
+        else:
+            networks = [m.keras_model for m in self.models]
+            if mixed_precision:
+                networks = [_mixed_precision_copy(m) for m in self.models]
+            self._predict = _compile_predict(networks)
 
     @classmethod
     def load(
         cls,
         paths: Sequence[str | os.PathLike] | None = None,
         threshold: float | None = None,
+        engine: str = "numpy",
         mixed_precision: bool = False,
+        workers: int = 1,
     ) -> Classifier:
         """Load models from ``paths`` (the bundled model when empty or None).
 
         Args:
             paths: ``.keras`` files, each with its card beside it.
-            threshold: see the class; ``None`` takes the models' own.
-            mixed_precision: compute in bfloat16 on a CPU, float16 on a GPU (faster
-                where the hardware supports it; scores move by about 1e-3).
+            threshold, engine, mixed_precision, workers: see the class.
         """
         from rnaigloo.modelfile import load_model
 
         loaded = [load_model(p) for p in paths] if paths else [load_model(None)]
-        return cls(loaded, threshold, mixed_precision)
+        return cls(loaded, threshold, engine, mixed_precision, workers)
+
+    def _numpy_predict(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
+        scores = [net.predict(inputs) for net in self._networks]
+        return scores[0] if len(scores) == 1 else np.mean(scores, axis=0)
 
     def score_batch(self, batch: EncodedBatch) -> np.ndarray:
         """Coding probabilities (float64, in [0, 1]) of an encoded batch."""
@@ -102,15 +133,95 @@ class Classifier:
     def encode(self, sequences: list[str]) -> EncodedBatch:
         return encode_sequences(sequences, self.nuc_len, self.prot_len)
 
+    def score_sequences(self, sequences: list[str]) -> tuple[np.ndarray, list[Orf]]:
+        """Scores and longest ORFs of plain sequences."""
+        batch = self.encode(sequences)
+        return self.score_batch(batch), batch.orfs
+
     def predict(self, records: Iterable[Record], batch_size: int = 256) -> Iterator[Prediction]:
         """Score records, streaming; yields one prediction per record in input order.
 
-        Reading and encoding run in a background thread, one batch ahead.
+        With one worker, reading and encoding run in a background thread one batch
+        ahead of scoring; with several, batches are encoded and scored in worker
+        processes, a few batches ahead of the reader. Memory stays bounded either way.
         """
-        for records_batch, encoded in _prefetch(_encoded_batches(records, batch_size, self.encode)):
-            scores = self.score_batch(encoded)
-            for rec, score, orf in zip(records_batch, scores, encoded.orfs):
+        if self.workers > 1:
+            scored = _scored_in_workers(self, records, batch_size)
+        else:
+            scored = (
+                (recs, self.score_batch(enc), enc.orfs)
+                for recs, enc in _prefetch(_encoded_batches(records, batch_size, self.encode))
+            )
+        for records_batch, scores, orfs in scored:
+            for rec, score, orf in zip(records_batch, scores, orfs):
                 yield Prediction(rec, float(score), bool(score >= self.threshold), orf)
+
+
+def _batches(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
+    batch: list[Record] = []
+    for rec in records:
+        batch.append(rec)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+_WORKER_CLASSIFIER: Classifier | None = None
+
+
+def _worker_start(paths: list[str], threshold: float) -> None:
+    """Set up a worker process: one BLAS thread, Ctrl-C left to the parent."""
+    import signal
+
+    from rnaigloo.runtime import limit_numpy_threads
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    limit_numpy_threads(1)
+    global _WORKER_CLASSIFIER
+    _WORKER_CLASSIFIER = Classifier.load(paths, threshold, engine="numpy")
+
+
+def _worker_score(sequences: list[str]) -> tuple[np.ndarray, list[Orf]]:
+    assert _WORKER_CLASSIFIER is not None
+    return _WORKER_CLASSIFIER.score_sequences(sequences)
+
+
+def _scored_in_workers(
+    clf: Classifier, records: Iterable[Record], batch_size: int
+) -> Iterator[tuple[list[Record], np.ndarray, list[Orf]]]:
+    """Batches scored by a pool of worker processes, in input order.
+
+    At most two batches per worker are in flight, so memory does not grow with the
+    input. The parent reads and checks the FASTA and writes the output.
+    """
+    import multiprocessing
+    from collections import deque
+    from concurrent.futures import ProcessPoolExecutor
+
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        # a clean server process (no threads of ours) that imports the scoring code
+        # once; each worker is then forked from it, ready to load its model
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["rnaigloo.classify", "rnaigloo.engine", "h5py"])
+    else:
+        context = multiprocessing.get_context("spawn")
+    paths = [str(m.path) for m in clf.models]
+    pool = ProcessPoolExecutor(clf.workers, mp_context=context, initializer=_worker_start, initargs=(paths, clf.threshold))
+    pending: deque = deque()
+    try:
+        for batch in _batches(records, batch_size):
+            pending.append((batch, pool.submit(_worker_score, [r.sequence for r in batch])))
+            if len(pending) >= 2 * clf.workers:
+                recs, future = pending.popleft()
+                yield (recs, *future.result())
+        while pending:
+            recs, future = pending.popleft()
+            yield (recs, *future.result())
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def mixed_policy_name() -> str:
@@ -166,13 +277,7 @@ def _input_specs(model: Any) -> dict[str, Any]:
 def _encoded_batches(
     records: Iterable[Record], batch_size: int, encode: Callable[[list[str]], EncodedBatch]
 ) -> Iterator[tuple[list[Record], EncodedBatch]]:
-    batch: list[Record] = []
-    for rec in records:
-        batch.append(rec)
-        if len(batch) >= batch_size:
-            yield batch, encode([r.sequence for r in batch])
-            batch = []
-    if batch:
+    for batch in _batches(records, batch_size):
         yield batch, encode([r.sequence for r in batch])
 
 

@@ -92,9 +92,16 @@ def _set_flags(ctx: click.Context, debug: bool) -> None:
 )
 @click.option("-b", "--batch-size", type=click.IntRange(min=1), default=256, help="Transcripts scored at a time.")
 @click.option(
+    "--engine",
+    type=click.Choice(["numpy", "tensorflow"]),
+    default="numpy",
+    help="numpy: no TensorFlow at run time, quick start-up, small memory, parallel worker processes; "
+    "tensorflow: for GPUs and --mixed-precision.",
+)
+@click.option(
     "--mixed-precision",
     is_flag=True,
-    help="Compute in bfloat16 on a CPU / float16 on a GPU: faster where supported, scores move by about 1e-3.",
+    help="With --engine tensorflow: bfloat16 on a CPU / float16 on a GPU; scores move by about 1e-3.",
 )
 @_threads_option
 @_common
@@ -108,6 +115,7 @@ def classify(
     cds_fasta: str | None,
     threshold: float | None,
     batch_size: int,
+    engine: str,
     mixed_precision: bool,
     threads: int | None,
     quiet: bool,
@@ -135,14 +143,13 @@ def classify(
         if path != "-" and not Path(path).exists():
             raise InputError(f"input file not found: {path}")
 
-    from rnaigloo.runtime import start_tensorflow
-
-    start_tensorflow(threads, debug)
-    from rnaigloo.classify import Classifier, classify_to_files
+    if mixed_precision and engine != "tensorflow":
+        raise click.UsageError("--mixed-precision needs --engine tensorflow")
+    classifier = _load_classifier(models, threshold, engine, mixed_precision, threads, debug)
+    from rnaigloo.classify import classify_to_files
     from rnaigloo.fasta import read_many
     from rnaigloo.progress import RecordProgress
 
-    classifier = Classifier.load(list(models), threshold, mixed_precision)
     total = None if "-" in inputs else sum(os.path.getsize(p) for p in inputs)
     progress = RecordProgress(total, stderr, enabled=not quiet)
     ok = False
@@ -166,6 +173,20 @@ def classify(
             f"rnaigloo: {counts['records']} transcripts ({counts['coding']} coding, {counts['noncoding']} "
             f"non-coding at threshold {classifier.threshold:.3f}) -> {where}\n"
         )
+
+
+def _load_classifier(models, threshold, engine: str, mixed_precision: bool, threads: int | None, debug: bool):
+    """The classifier for ``classify`` and ``evaluate``; threads split as the engine needs."""
+    from rnaigloo.runtime import available_cores, limit_numpy_threads, start_tensorflow
+
+    n = threads or available_cores()
+    if engine == "tensorflow":
+        start_tensorflow(n, debug)
+    else:
+        limit_numpy_threads(1)  # parallelism comes from worker processes, one BLAS thread each
+    from rnaigloo.classify import Classifier
+
+    return Classifier.load(list(models), threshold, engine, mixed_precision, workers=n)
 
 
 def _parse_settings(config_file: str | None, settings: tuple[str, ...]) -> dict[str, Any]:
@@ -271,6 +292,7 @@ def train(
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON instead of a table.")
 @click.option("--plot", metavar="FILE.png", help="Write ROC and precision-recall curves to this PNG.")
 @click.option("-b", "--batch-size", type=click.IntRange(min=1), default=256, help="Transcripts scored at a time.")
+@click.option("--engine", type=click.Choice(["numpy", "tensorflow"]), default="numpy", help="Inference engine (see classify).")
 @_threads_option
 @_common
 @click.pass_context
@@ -283,6 +305,7 @@ def evaluate(
     as_json: bool,
     plot: str | None,
     batch_size: int,
+    engine: str,
     threads: int | None,
     quiet: bool,
     debug: bool,
@@ -298,16 +321,12 @@ def evaluate(
     for path in coding + noncoding:
         if path != "-" and not Path(path).exists():
             raise InputError(f"input file not found: {path}")
-    from rnaigloo.runtime import start_tensorflow
-
-    start_tensorflow(threads, debug)
+    classifier = _load_classifier(models, threshold, engine, False, threads, debug)
     import numpy as np
 
-    from rnaigloo.classify import Classifier
     from rnaigloo.evaluate import compute_metrics, format_table, plot_curves
     from rnaigloo.fasta import read_fasta
 
-    classifier = Classifier.load(list(models), threshold)
     labels: list[int] = []
     scores: list[float] = []
     seen: set[int] = set()

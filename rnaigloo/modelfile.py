@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -108,11 +108,12 @@ def save_model(model, path: str | os.PathLike, card: dict[str, Any]) -> dict[str
 
 @dataclass
 class LoadedModel:
-    """A network with its card."""
+    """A model whose card has been checked; the network itself loads on first use."""
 
-    keras_model: Any
     card: dict[str, Any]
     path: Path
+    _keras: Any = field(default=None, repr=False)
+    _numpy: Any = field(default=None, repr=False)
 
     @property
     def config(self) -> dict[str, Any]:
@@ -121,6 +122,34 @@ class LoadedModel:
     @property
     def threshold(self) -> float:
         return float(self.card["threshold"])
+
+    @property
+    def keras_model(self):
+        """The Keras network (imports TensorFlow).
+
+        Raises:
+            ModelError: the file is not a Keras model.
+        """
+        if self._keras is None:
+            import keras
+
+            import rnaigloo.igloo  # noqa: F401 - registers the custom layer for deserialisation
+
+            try:
+                self._keras = keras.saving.load_model(self.path, compile=False, safe_mode=True)
+            except Exception as err:  # Keras raises many types for a bad file
+                first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+                raise ModelError(f"cannot load {self.path} as a Keras model: {first}") from None
+        return self._keras
+
+    @property
+    def numpy_network(self):
+        """The same network evaluated with NumPy (see :mod:`rnaigloo.engine`)."""
+        if self._numpy is None:
+            from rnaigloo.engine import load_numpy_network
+
+            self._numpy = load_numpy_network(self.path, self.config)
+        return self._numpy
 
 
 def read_card(path: str | os.PathLike) -> dict[str, Any]:
@@ -166,23 +195,15 @@ def read_card(path: str | os.PathLike) -> dict[str, Any]:
 
 
 def load_model(path: str | os.PathLike | None = None) -> LoadedModel:
-    """Load a model checked against its card (the bundled one when ``path`` is None).
+    """A model checked against its card (the bundled one when ``path`` is None).
+
+    Only the card is read here; the network loads when first used.
 
     Raises:
-        ModelError: see :func:`read_card`; also when the file is not a Keras model.
+        ModelError: see :func:`read_card`.
     """
     path = Path(path) if path is not None else default_model_path()
-    card = read_card(path)
-    import keras
-
-    import rnaigloo.igloo  # noqa: F401 - registers the custom layer for deserialisation
-
-    try:
-        model = keras.saving.load_model(path, compile=False, safe_mode=True)
-    except Exception as err:  # Keras raises many types for a bad file
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise ModelError(f"cannot load {path} as a Keras model: {first}") from None
-    return LoadedModel(model, card, path)
+    return LoadedModel(read_card(path), path)
 
 
 def _fmt(value: Any) -> str:

@@ -64,3 +64,10 @@ def start_tensorflow(threads: int | None = None, debug: bool = False):
 
         absl.logging.set_verbosity(absl.logging.ERROR)
     return tf
+
+
+def limit_numpy_threads(threads: int) -> None:
+    """Limit the BLAS/OpenMP threads NumPy uses in this process."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(threads)

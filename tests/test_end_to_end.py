@@ -145,7 +145,11 @@ def test_batch_size_does_not_change_scores(tiny_model):
 
 def test_mixed_precision_classify_is_close_to_float32(tiny_model):
     exact = _rows(run_cli("classify", EXAMPLES / "transcripts.fa.gz", "-m", tiny_model, "-q").stdout)
-    mixed = _rows(run_cli("classify", EXAMPLES / "transcripts.fa.gz", "-m", tiny_model, "--mixed-precision", "-q").stdout)
+    mixed = _rows(
+        run_cli(
+            "classify", EXAMPLES / "transcripts.fa.gz", "-m", tiny_model, "--engine", "tensorflow", "--mixed-precision", "-q"
+        ).stdout
+    )
     assert [r[0] for r in exact] == [r[0] for r in mixed]
     np.testing.assert_allclose([float(r[1]) for r in exact], [float(r[1]) for r in mixed], atol=0.02)
 
@@ -174,3 +178,24 @@ def test_model_info_checks_and_prints_the_card(tiny_model, tmp_path):
     md = run_cli("model-info", "-m", tiny_model, "--markdown").stdout
     assert md.startswith("### Model card: tiny") and "| validation |" in md
     assert json.loads(run_cli("model-info", "-m", tiny_model, "--json").stdout)["threshold"] == card["threshold"]
+
+
+def test_numpy_and_tensorflow_engines_agree(tiny_model):
+    args = ("classify", EXAMPLES / "transcripts.fa.gz", "-m", tiny_model, "-q")
+    numpy_rows = _rows(run_cli(*args).stdout)
+    tf_rows = _rows(run_cli(*args, "--engine", "tensorflow").stdout)
+    assert [r[0] for r in numpy_rows] == [r[0] for r in tf_rows]
+    np.testing.assert_allclose([float(r[1]) for r in numpy_rows], [float(r[1]) for r in tf_rows], atol=2e-5)
+    assert [r[3:] for r in numpy_rows] == [r[3:] for r in tf_rows]
+
+
+def test_worker_processes_give_the_same_table_as_one_process(tiny_model, tmp_path):
+    one = run_cli("classify", EXAMPLES / "train_coding.fa.gz", "-m", tiny_model, "-t", "1", "-b", "16", "-q")
+    two = run_cli("classify", EXAMPLES / "train_coding.fa.gz", "-m", tiny_model, "-t", "2", "-b", "16", "-q")
+    assert one.code == two.code == 0, one.stderr + two.stderr
+    assert one.stdout == two.stdout and len(one.stdout.splitlines()) == 201
+
+
+def test_mixed_precision_needs_the_tensorflow_engine(tiny_model):
+    res = run_cli("classify", EXAMPLES / "transcripts.fa.gz", "-m", tiny_model, "--mixed-precision", "-q")
+    assert res.code == 2 and "--engine tensorflow" in res.stderr
