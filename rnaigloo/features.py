@@ -135,37 +135,32 @@ def longest_orf(tokens: np.ndarray, codes: np.ndarray | None = None) -> Orf:
     if codes is None:
         codes = codon_codes(tokens)
     n = len(tokens)
-    best = NO_ORF
-    best_len = 0
-    is_start = codes == _ATG
-    if not is_start.any():
+    starts = np.flatnonzero(codes == _ATG)  # ascending, so argmax breaks ties by earliest start
+    if starts.size == 0:
         return NO_ORF
-    is_stop = (codes == _STOPS[0]) | (codes == _STOPS[1]) | (codes == _STOPS[2])
-    for frame in range(3):
-        starts = np.flatnonzero(is_start[frame::3]) * 3 + frame
-        if starts.size == 0:
-            continue
-        stops = np.flatnonzero(is_stop[frame::3]) * 3 + frame
-        nxt = np.searchsorted(stops, starts)
-        last_full = frame + 3 * ((n - frame) // 3)  # end (exclusive) of the last whole codon
-        has_stop = nxt < stops.size
-        if stops.size:
-            ends = np.where(has_stop, stops[np.minimum(nxt, stops.size - 1)] + 3, last_full)
-        else:
-            ends = np.full(starts.shape, last_full)
-        lengths = ends - starts
-        i = int(np.argmax(lengths))  # first maximum: the earliest start in this frame
-        length = int(lengths[i])
-        start = int(starts[i])
-        if length > best_len or (length == best_len and start + 1 < best.start):
-            best_len = length
-            best = Orf(
-                start=start + 1,
-                end=int(ends[i]),
-                five_prime_complete=bool(nxt[i] > 0),
-                three_prime_complete=bool(has_stop[i]),
-            )
-    return best
+    stops = np.flatnonzero((codes == _STOPS[0]) | (codes == _STOPS[1]) | (codes == _STOPS[2]))
+    # One search for all three frames: positions keyed by (frame, position).
+    stop_keys = np.sort((stops % 3) * n + stops)
+    start_frames = starts % 3
+    nxt = np.searchsorted(stop_keys, start_frames * n + starts)
+    if stop_keys.size:
+        found = stop_keys[np.minimum(nxt, stop_keys.size - 1)]
+        has_stop = (nxt < stop_keys.size) & (found // n == start_frames)
+        stop_ends = found % n + 3
+        before = stop_keys[np.maximum(nxt - 1, 0)]
+        upstream = (nxt > 0) & (before // n == start_frames)
+    else:
+        has_stop = upstream = np.zeros(starts.size, dtype=bool)
+        stop_ends = np.zeros(starts.size, dtype=np.int64)
+    last_full = start_frames + 3 * ((n - start_frames) // 3)  # end of the last whole codon
+    ends = np.where(has_stop, stop_ends, last_full)
+    i = int(np.argmax(ends - starts))
+    return Orf(
+        start=int(starts[i]) + 1,
+        end=int(ends[i]),
+        five_prime_complete=bool(upstream[i]),
+        three_prime_complete=bool(has_stop[i]),
+    )
 
 
 def orf_protein_tokens(codes: np.ndarray, orf: Orf) -> np.ndarray:
@@ -231,9 +226,16 @@ def window_start(length: int, orf: Orf, nuc_len: int) -> int:
     return int(min(max(round(centre - nuc_len / 2), 0), length - nuc_len))
 
 
-def transcript_features(tokens: np.ndarray, codes: np.ndarray, orf: Orf, protein: np.ndarray) -> np.ndarray:
-    """The hand-made feature vector, in ``FEATURE_NAMES`` order."""
-    out = np.zeros(N_FEATURES, dtype=np.float32)
+def transcript_features(
+    tokens: np.ndarray, codes: np.ndarray, orf: Orf, protein: np.ndarray, out: np.ndarray | None = None
+) -> np.ndarray:
+    """The hand-made feature vector, in ``FEATURE_NAMES`` order.
+
+    ``out``, if given, must be a zeroed float32 vector of ``N_FEATURES``; it is filled
+    and returned.
+    """
+    if out is None:
+        out = np.zeros(N_FEATURES, dtype=np.float32)
     n = len(tokens)
     if orf.found:
         out[0] = np.log10(orf.length) / 5.0
@@ -315,7 +317,7 @@ def encode_sequences(sequences: list[str], nuc_len: int, prot_len: int) -> Encod
         nuc[i, : len(window)] = window
         p = protein[:prot_len]
         prot[i, : len(p)] = p
-        feats[i] = transcript_features(tokens, codes, orf, protein)
+        transcript_features(tokens, codes, orf, protein, out=feats[i])
         lengths[i] = len(tokens)
         orfs.append(orf)
     return EncodedBatch(nuc, prot, feats, orfs, lengths)
