@@ -38,7 +38,7 @@ PROTEIN_FRACTION = 0.25
 # Shorter records are too short to tell a protein from a nucleotide sequence.
 PROTEIN_MIN_LENGTH = 10
 
-_NUCLEOTIDE_LETTERS = frozenset("ACGTUNacgtun")
+_NUCLEOTIDE_BYTES = b"ACGTUNacgtun"
 
 
 @dataclass(frozen=True)
@@ -144,7 +144,7 @@ def _check_sequence(seq: str, where: str) -> None:
                     f"{where}: expected only letters in the sequence, found {ch!r} at sequence position {i + 1}"
                 )
     if len(seq) >= PROTEIN_MIN_LENGTH:
-        other = len(seq) - sum(seq.count(c) for c in _NUCLEOTIDE_LETTERS)
+        other = len(seq.encode("ascii").translate(None, _NUCLEOTIDE_BYTES))  # one C pass
         if other > PROTEIN_FRACTION * len(seq):
             raise InputError(
                 f"{where}: looks like a protein sequence ({other / len(seq):.0%} of letters are not "
