@@ -278,7 +278,7 @@ def train(
             "validation_metrics": val_metrics,
             "versions": versions,
         }
-        card = save_model(model, output, card)
+        card = save_model(_without_optimizer(model, cfg), output, card)
         seconds = time.time() - t_start
         report = {
             "model": output.name,
@@ -341,6 +341,15 @@ def _model_and_state(cfg: dict[str, Any], steps: int, ckpt: Path, fingerprint: s
     )
     state = {"epoch": 0, "history": [], "best_val_loss": None, "best_epoch": None, "wait": 0}
     return model, state
+
+
+def _without_optimizer(model, cfg: dict[str, Any]):
+    """The same network, uncompiled: the shipped file needs no optimizer state (a third of its size)."""
+    from rnaigloo.model import build_model
+
+    clean = build_model(cfg)
+    clean.set_weights(model.get_weights())
+    return clean
 
 
 @contextlib.contextmanager
