@@ -263,7 +263,10 @@ def _big_fasta(path: Path, n: int = 20_000, length: int = 2_000) -> None:
             fh.write(b"".join(b">r%d\n" % (start + i) + row.tobytes() + b"\n" for i, row in enumerate(block)))
 
 
-def test_sigterm_leaves_no_output(tmp_path, tiny_model):
+@pytest.mark.parametrize(
+    ("signum", "code", "word"), [(signal.SIGTERM, 143, b"terminated"), (signal.SIGINT, 130, b"interrupted")]
+)
+def test_signal_leaves_no_output(tmp_path, tiny_model, signum, code, word):
     big = tmp_path / "BIG.fa"
     _big_fasta(big)
     out = tmp_path / "out.tsv"
@@ -282,13 +285,13 @@ def test_sigterm_leaves_no_output(tmp_path, tiny_model):
             assert time.monotonic() < deadline, "no .part file within 60 s"
             time.sleep(0.05)
         time.sleep(0.5)  # let it get into the work
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(signum)
         _, stderr = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    assert proc.returncode == 143, stderr.decode(errors="replace")
-    assert b"terminated" in stderr and b"Traceback" not in stderr
+    assert proc.returncode == code, stderr.decode(errors="replace")
+    assert word in stderr and b"Traceback" not in stderr
     assert not out.exists()
     assert list(tmp_path.glob("*.part")) == [] and list(tmp_path.glob(".*.part")) == []
