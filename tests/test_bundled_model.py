@@ -1,0 +1,51 @@
+"""The shipped human model: its card, its hash, and a golden table on the example data.
+
+``tests/data/example_calls.tsv`` is the bundled model's output on
+``example_data/transcripts.fa.gz``, written when the model was shipped (see
+models/README.md). A change to the encoding, the engine or the model shows up here.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import pytest
+from Bio.SeqIO.FastaIO import SimpleFastaParser
+
+from conftest import EXAMPLES, ROOT, run_cli
+from rnaigloo.modelfile import default_model_path, read_card
+
+GOLDEN = ROOT / "tests" / "data" / "example_calls.tsv"
+
+
+def _table(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(text.splitlines(), delimiter="\t"))
+
+
+def test_bundled_model_card_checks_out():
+    path = default_model_path()
+    card = read_card(path)  # raises on a hash mismatch or an unknown format
+    assert path.name == "human.keras"
+    assert card["training_data"]["coding"] > 10_000 and card["training_data"]["noncoding"] > 10_000
+    assert 0.0 < card["threshold"] < 1.0
+    assert card["held_out_metrics"]["by_length"]["all"]["n"] > 2000
+    assert path.stat().st_size < 20 * 2**20
+
+
+def test_classify_example_data_matches_the_golden_table():
+    res = run_cli("classify", EXAMPLES / "transcripts.fa.gz", "-q")
+    assert res.code == 0, res.stderr
+    got, want = _table(res.stdout), _table(GOLDEN.read_text())
+    assert [r["sequence_name"] for r in got] == [r["sequence_name"] for r in want]
+    for g, w in zip(got, want):
+        assert float(g["coding_score"]) == pytest.approx(float(w["coding_score"]), abs=2e-5), g["sequence_name"]
+        for column in ("classification", "orf_start", "orf_end", "orf_length", "orf_5prime", "orf_3prime"):
+            assert g[column] == w[column], (g["sequence_name"], column)
+
+
+def test_bundled_model_tells_the_composed_mrnas_from_the_random_lncrnas():
+    with gzip.open(EXAMPLES / "transcripts.fa.gz", "rt") as fh:
+        kinds = ["coding" if "mRNA" in header else "noncoding" for header, _ in SimpleFastaParser(fh)]
+    calls = [r["classification"] for r in _table(run_cli("classify", EXAMPLES / "transcripts.fa.gz", "-q").stdout)]
+    agree = sum(k == c for k, c in zip(kinds, calls))
+    assert agree >= 36  # of 40: the example transcripts are easy by design
