@@ -20,9 +20,10 @@ import keras
 from rnaigloo.features import N_AA_TOKENS, N_FEATURES, N_NUC_TOKENS
 from rnaigloo.igloo import igloo_branch
 
+# The settings of the shipped human model (benchmarks/TUNING.md says how they were chosen).
 DEFAULT_CONFIG: dict[str, Any] = {
-    "nuc_len": 3000,
-    "prot_len": 1000,
+    "nuc_len": 1500,
+    "prot_len": 600,
     "nuc_embed": 8,
     "nuc_filters": 32,
     "nuc_kernel": 9,
@@ -41,8 +42,8 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "dropout": 0.2,
     "l2": 1e-4,
     "learning_rate": 1e-3,
-    "lr_decay": 1.0,
-    "augment": 0.0,
+    "lr_decay": 0.8,
+    "augment": 0.5,
     "seed": 42,
 }
 

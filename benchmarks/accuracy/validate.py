@@ -38,6 +38,7 @@ def main() -> None:
     _, val_idx = split_validation(data.labels, data.groups, args.val_fraction, args.seed)
     y = data.labels[val_idx]
     seqs = [data.sequences[i] for i in val_idx]
+    lengths = np.array([len(q) for q in seqs])
     all_scores = []
     for path in args.models:
         clf = Classifier.load([path])
@@ -45,7 +46,14 @@ def main() -> None:
         scores = np.array([p.score for p in clf.predict(recs)])
         all_scores.append(scores)
         m = compute_metrics(y, scores, clf.threshold)
-        print(f"{Path(path).stem:>20}: MCC {m['mcc']:.4f} AUROC {m['auroc']:.4f} (threshold {clf.threshold:.3f})")
+        by_length = []
+        for lo, hi in ((0, 1000), (1000, 3000), (3000, 10**9)):
+            mask = (lengths >= lo) & (lengths < hi)
+            by_length.append(compute_metrics(y[mask], scores[mask], clf.threshold)["mcc"])
+        print(
+            f"{Path(path).stem:>20}: MCC {m['mcc']:.4f} AUROC {m['auroc']:.4f} (threshold {clf.threshold:.3f}); "
+            f"MCC <1 kb {by_length[0]:.4f}, 1-3 kb {by_length[1]:.4f}, >3 kb {by_length[2]:.4f}"
+        )
     if len(all_scores) > 1:
         mean = np.mean(all_scores, axis=0)
         t, mcc = best_mcc_threshold(y, mean)
