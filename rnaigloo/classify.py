@@ -384,7 +384,9 @@ def atomic_output(path: str | os.PathLike | None, stdout: IO[str]) -> Iterator[I
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             yield fh
-        os.replace(tmp, target)
+        from rnaigloo.modelfile import publish
+
+        publish(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -68,6 +68,18 @@ def library_versions() -> dict[str, str]:
     }
 
 
+def publish(tmp: str | os.PathLike, target: str | os.PathLike) -> None:
+    """Rename a finished temporary file to its name, with the usual permissions.
+
+    Temporary files are created readable by their owner only; the result gets the
+    mode a plain ``open()`` would have given it (0666 less the umask).
+    """
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(tmp, 0o666 & ~mask)
+    os.replace(tmp, target)
+
+
 def write_json_atomic(path: str | os.PathLike, data: Any) -> None:
     """Write JSON through a temporary file and a rename, so no half file is left."""
     path = Path(path)
@@ -76,7 +88,7 @@ def write_json_atomic(path: str | os.PathLike, data: Any) -> None:
         with os.fdopen(fd, "w") as fh:
             json.dump(data, fh, indent=2, sort_keys=False)
             fh.write("\n")
-        os.replace(tmp, path)
+        publish(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -98,7 +110,7 @@ def save_model(model, path: str | os.PathLike, card: dict[str, Any]) -> dict[str
     try:
         model.save(tmp)
         full = {"format_version": FORMAT_VERSION, "model_file": path.name, "sha256": sha256_of(tmp), **card}
-        os.replace(tmp, path)
+        publish(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -199,3 +199,16 @@ def test_worker_processes_give_the_same_table_as_one_process(tiny_model, tmp_pat
 def test_mixed_precision_needs_the_tensorflow_engine(tiny_model):
     res = run_cli("classify", EXAMPLES / "transcripts.fa.gz", "-m", tiny_model, "--mixed-precision", "-q")
     assert res.code == 2 and "--engine tensorflow" in res.stderr
+
+
+def test_output_files_get_ordinary_permissions(tiny_model, tmp_path):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        res = run_cli("classify", EXAMPLES / "transcripts.fa.gz", "-m", tiny_model, "-o", tmp_path / "o.tsv", "-q")
+    finally:
+        os.umask(old)
+    assert res.code == 0, res.stderr
+    assert stat.S_IMODE((tmp_path / "o.tsv").stat().st_mode) == 0o644
