@@ -325,11 +325,11 @@ def evaluate(
     import numpy as np
 
     from rnaigloo.evaluate import compute_metrics, format_table, plot_curves
-    from rnaigloo.fasta import read_fasta
+    from rnaigloo.fasta import SeenIds, read_fasta
 
     labels: list[int] = []
     scores: list[float] = []
-    seen: set[int] = set()
+    seen = SeenIds()
     for label, paths in ((1, coding), (0, noncoding)):
         for path in paths:
             for pred in classifier.predict(read_fasta(path, seen), batch_size):

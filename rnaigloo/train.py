@@ -27,7 +27,7 @@ import numpy as np
 
 from rnaigloo.errors import InputError
 from rnaigloo.evaluate import best_mcc_threshold, compute_metrics
-from rnaigloo.fasta import read_fasta
+from rnaigloo.fasta import SeenIds, read_fasta
 from rnaigloo.features import ENCODING_VERSION, N_FEATURES, Orf, encode_sequences
 
 _GENE_PATTERNS = (re.compile(r"\bgene_id=(\S+)"), re.compile(r"\bgene:(\S+)"), re.compile(r"\bgene=(\S+)"))
@@ -64,7 +64,7 @@ def read_labelled(coding: Sequence[str], noncoding: Sequence[str]) -> LabelledDa
     labels: list[int] = []
     groups: list[str] = []
     files: dict[str, int] = {}
-    seen: set[int] = set()
+    seen = SeenIds()
     for label, paths in ((1, coding), (0, noncoding)):
         for path in paths:
             n = 0

@@ -412,3 +412,14 @@ def test_property_arbitrary_bytes_raise_only_input_error(tmp_path, data):
         assert "\n" not in str(err)  # the CLI shows it as one line
     else:
         assert recs, "a file that reads without error must hold at least one record"
+
+
+def test_seen_ids_grow_and_find_duplicates():
+    from rnaigloo.fasta import SeenIds
+
+    seen = SeenIds(capacity=4)
+    ids = [f"tx{i}" for i in range(5000)]
+    assert all(seen.add(i) for i in ids)
+    assert len(seen) == 5000
+    assert not any(seen.add(i) for i in ids[::7])
+    assert seen.add("one more") and len(seen) == 5001
