@@ -131,6 +131,8 @@ def classify(
     stdout, stderr = _streams(ctx)
     if inputs.count("-") > 1:
         raise click.UsageError("'-' (stdin) can be given only once")
+    if mixed_precision and engine != "tensorflow":
+        raise click.UsageError("--mixed-precision needs --engine tensorflow")
     for name, path in (("--protein-fasta", protein_fasta), ("--cds-fasta", cds_fasta)):
         if path == "-":
             raise click.UsageError(f"{name} needs a file name; stdout is for the TSV")
@@ -139,12 +141,7 @@ def classify(
     for path in (output, protein_fasta, cds_fasta):
         if path is not None and path != "-":
             check_output_path(path)
-    for path in inputs:
-        if path != "-" and not Path(path).exists():
-            raise InputError(f"input file not found: {path}")
-
-    if mixed_precision and engine != "tensorflow":
-        raise click.UsageError("--mixed-precision needs --engine tensorflow")
+    _require_inputs(inputs)
     classifier = _load_classifier(models, threshold, engine, mixed_precision, threads, debug)
     from rnaigloo.classify import classify_to_files
     from rnaigloo.fasta import read_many
@@ -173,6 +170,13 @@ def classify(
             f"rnaigloo: {counts['records']} transcripts ({counts['coding']} coding, {counts['noncoding']} "
             f"non-coding at threshold {classifier.threshold:.3f}) -> {where}\n"
         )
+
+
+def _require_inputs(paths: Sequence[str]) -> None:
+    """Fail before any slow start-up when an input file is missing."""
+    for path in paths:
+        if path != "-" and not Path(path).exists():
+            raise InputError(f"input file not found: {path}")
 
 
 def _load_classifier(models, threshold, engine: str, mixed_precision: bool, threads: int | None, debug: bool):
@@ -258,9 +262,7 @@ def train(
     _set_flags(ctx, debug)
     _, stderr = _streams(ctx)
     overrides = _parse_settings(config_file, settings)
-    for path in coding + noncoding:
-        if path != "-" and not Path(path).exists():
-            raise InputError(f"input file not found: {path}")
+    _require_inputs(coding + noncoding)
     from rnaigloo.runtime import start_tensorflow
 
     start_tensorflow(threads, debug)
@@ -318,9 +320,7 @@ def evaluate(
 
     if plot:
         check_output_path(plot)
-    for path in coding + noncoding:
-        if path != "-" and not Path(path).exists():
-            raise InputError(f"input file not found: {path}")
+    _require_inputs(coding + noncoding)
     classifier = _load_classifier(models, threshold, engine, False, threads, debug)
     import numpy as np
 

@@ -100,10 +100,12 @@ class SeenIds:
             i = (i + 1) & mask
 
     def _grow(self) -> None:
-        old = self._keys[self._keys != 0]
-        self._keys = np.zeros(2 * len(self._keys), dtype=np.uint64)
-        for key in old.tolist():
-            self._insert(self._keys, key)
+        old = self._keys
+        self._keys = np.zeros(2 * len(old), dtype=np.uint64)
+        for start in range(0, len(old), 1 << 16):  # in slices: no list of every key at once
+            for key in old[start : start + (1 << 16)].tolist():
+                if key:
+                    self._insert(self._keys, key)
 
 
 def _display_name(path: str | os.PathLike) -> str:
