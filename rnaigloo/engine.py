@@ -195,29 +195,35 @@ class NumpyNetwork:
     def predict(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
         """Coding probabilities, shape ``(batch,)``.
 
-        Transcripts are scored in groups of similar length, so that short ones do not
-        pay for the padding of long ones.
+        Each branch scores its inputs in groups of similar length (sorted by the
+        nucleotide window for one, by the protein for the other), so that short
+        inputs do not pay for the padding of long ones.
         """
-        nuc = np.asarray(inputs["nucleotides"])
-        prot = np.asarray(inputs["proteins"])
-        feats = np.asarray(inputs["features"], dtype=np.float32)
-        out = np.empty(len(nuc), dtype=np.float64)
-        order = np.argsort(np.count_nonzero(nuc, axis=1), kind="stable")
-        for start in range(0, len(order), _GROUP):
-            rows = order[start : start + _GROUP]
-            out[rows] = self._predict_group(nuc[rows], prot[rows], feats[rows])
-        return out
-
-    def _predict_group(self, nuc: np.ndarray, prot: np.ndarray, feats: np.ndarray) -> np.ndarray:
-        parts = [self._branch(nuc, self._branches["nuc"]), self._branch(prot, self._branches["prot"])]
+        parts = [
+            self._branch_by_length(np.asarray(inputs["nucleotides"]), self._branches["nuc"]),
+            self._branch_by_length(np.asarray(inputs["proteins"]), self._branches["prot"]),
+        ]
         kernel, bias = self._dense["feat_dense"]
-        parts.append(np.maximum(feats @ kernel + bias, 0))
+        parts.append(np.maximum(np.asarray(inputs["features"], dtype=np.float32) @ kernel + bias, 0))
         merged = np.concatenate(parts, axis=1)
         kernel, bias = self._dense["head_dense"]
         head = np.maximum(merged @ kernel + bias, 0)
         kernel, bias = self._dense["coding_probability"]
         logits = (head @ kernel + bias).reshape(-1).astype(np.float64)
         return 1.0 / (1.0 + np.exp(-logits))
+
+    def _branch_by_length(self, tokens: np.ndarray, w: dict[str, Any]) -> np.ndarray:
+        order = np.argsort(np.count_nonzero(tokens, axis=1), kind="stable")
+        out = None
+        for start in range(0, len(order), _GROUP):
+            rows = order[start : start + _GROUP]
+            part = self._branch(tokens[rows], w)
+            if out is None:
+                out = np.empty((len(tokens), part.shape[1]), dtype=np.float32)
+            out[rows] = part
+        if out is None:  # an empty batch
+            return np.zeros((0, sum(k.shape[0] for _, k, _ in w["patches"])), dtype=np.float32)
+        return out
 
 
 def _group_tables(tables: np.ndarray) -> list[tuple[int, int, np.ndarray]]:
