@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pytest
 from Bio.SeqIO.FastaIO import SimpleFastaParser
 
 from conftest import EXAMPLES, run_cli, tiny_set_args
