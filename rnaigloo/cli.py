@@ -2,7 +2,8 @@
 
 Exit codes: 0 success; 1 bad input or a runtime failure (one line on stderr, the
 traceback only with ``--debug``); 2 usage errors; 130 interrupted (Ctrl-C); 143
-terminated (SIGTERM); 141 when the reader of stdout went away (``| head``). TensorFlow is imported inside the commands that need it, so
+terminated (SIGTERM). When the reader of stdout goes away (``| head``), click ends the
+run quietly with 1. TensorFlow is imported inside the commands that need it, so
 ``--help`` and usage errors answer at once.
 """
 
@@ -425,14 +426,6 @@ def main(argv: Sequence[str] | None = None, stdout: IO[str] | None = None, stder
     except MemoryError:
         stderr.write("rnaigloo: error: out of memory; try a smaller --batch-size\n")
         return 1
-    except BrokenPipeError:
-        # the reader of stdout went away (e.g. `| head`): exit quietly with the code a
-        # process killed by SIGPIPE has, as other command-line tools do
-        try:
-            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
-        except OSError:
-            pass
-        return 141
     except Exception as err:  # the last guard: one line, never a traceback by default
         if obj.get("debug"):
             traceback.print_exc(file=stderr)
