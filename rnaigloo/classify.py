@@ -91,6 +91,8 @@ class Classifier:
         self.engine = engine
         self.workers = max(1, int(workers)) if engine == "numpy" else 1
         if engine == "numpy":
+            # loaded here even when worker processes do the scoring: a broken model file
+            # then fails in this process with one clear line, before any worker starts
             self._networks = [m.numpy_network for m in self.models]
             self._predict = self._numpy_predict
         else:
