@@ -1,9 +1,9 @@
 """Batched, streaming classification and its writers (TSV, protein and CDS FASTA).
 
 Records are read and encoded in a background thread while the network scores the
-previous batch, so the CPU encodes and infers at the same time; at most a few batches
-are held in memory whatever the input size. Every input record gets one output row, in
-input order.
+previous batch, or, with several workers, encoded and scored in worker processes while
+the parent reads and writes; at most a few batches are held in memory whatever the
+input size. Every input record gets one output row, in input order.
 """
 
 from __future__ import annotations
@@ -253,7 +253,8 @@ def _compile_predict(keras_models: list[Any]) -> Callable[[dict[str, np.ndarray]
     """A traced function that returns the ensemble's mean probability."""
     import tensorflow as tf
 
-    spec = {name: tf.TensorSpec((None,) + tuple(t.shape[1:]), t.dtype) for name, t in _input_specs(keras_models[0]).items()}
+    # one signature with a free batch size, so the graph is traced once
+    spec = {t.name.split(":")[0]: tf.TensorSpec((None, *t.shape[1:]), t.dtype) for t in keras_models[0].inputs}
 
     @tf.function(input_signature=[spec], reduce_retracing=True)
     def predict(inputs):
@@ -264,16 +265,6 @@ def _compile_predict(keras_models: list[Any]) -> Callable[[dict[str, np.ndarray]
         return predict({k: tf.convert_to_tensor(v, dtype=spec[k].dtype) for k, v in inputs.items()}).numpy()
 
     return run
-
-
-def _input_specs(model: Any) -> dict[str, Any]:
-    import tensorflow as tf
-
-    specs = {}
-    for t in model.inputs:
-        name = t.name.split(":")[0]
-        specs[name] = tf.TensorSpec(t.shape, t.dtype)
-    return specs
 
 
 def _encoded_batches(
@@ -427,9 +418,6 @@ def classify_to_files(
     Returns:
         Counts: ``records``, ``coding``, ``noncoding``.
     """
-    for p in (out, protein_fasta, cds_fasta):
-        if p is not None and str(p) != "-":
-            check_output_path(p)
     counts = {"records": 0, "coding": 0, "noncoding": 0}
     with (
         atomic_output(out, stdout) as tsv,

@@ -329,13 +329,17 @@ def evaluate(
     from rnaigloo.fasta import SeenIds, read_fasta
 
     labels: list[int] = []
-    scores: list[float] = []
-    seen = SeenIds()
-    for label, paths in ((1, coding), (0, noncoding)):
-        for path in paths:
-            for pred in classifier.predict(read_fasta(path, seen), batch_size):
-                labels.append(label)
-                scores.append(pred.score)
+
+    def labelled_records():
+        # one stream over every file (one worker pool); labels follow in input order
+        seen = SeenIds()
+        for label, paths in ((1, coding), (0, noncoding)):
+            for path in paths:
+                for rec in read_fasta(path, seen):
+                    labels.append(label)
+                    yield rec
+
+    scores = [pred.score for pred in classifier.predict(labelled_records(), batch_size)]
     y, s = np.asarray(labels), np.asarray(scores)
     metrics = compute_metrics(y, s, classifier.threshold)
     if as_json:
