@@ -18,11 +18,11 @@ __all__ = ["Classifier", "InputError", "ModelError", "RnaiglooError", "__version
 def __getattr__(name: str):
     # Lazy: importing rnaigloo must not import TensorFlow.
     if name == "Classifier":
-        from rnaigloo.classify import Classifier
+        from rnaigloo.classify.classifier import Classifier
 
         return Classifier
     if name == "read_fasta":
-        from rnaigloo.fasta import read_fasta
+        from rnaigloo.io.fasta import read_fasta
 
         return read_fasta
     if name in ("InputError", "ModelError", "RnaiglooError"):

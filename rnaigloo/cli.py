@@ -137,15 +137,15 @@ def classify(
     for name, path in (("--protein-fasta", protein_fasta), ("--cds-fasta", cds_fasta)):
         if path == "-":
             raise click.UsageError(f"{name} needs a file name; stdout is for the TSV")
-    from rnaigloo.classify import check_output_path
+    from rnaigloo.classify.classifier import check_output_path
 
     for path in (output, protein_fasta, cds_fasta):
         if path is not None and path != "-":
             check_output_path(path)
     _require_inputs(inputs)
     classifier = _load_classifier(models, threshold, engine, mixed_precision, threads, debug)
-    from rnaigloo.classify import classify_to_files
-    from rnaigloo.fasta import read_many
+    from rnaigloo.classify.classifier import classify_to_files
+    from rnaigloo.io.fasta import read_many
     from rnaigloo.progress import RecordProgress
 
     total = None if "-" in inputs else sum(os.path.getsize(p) for p in inputs)
@@ -189,7 +189,7 @@ def _load_classifier(models, threshold, engine: str, mixed_precision: bool, thre
         start_tensorflow(n, debug)
     else:
         limit_numpy_threads(1)  # parallelism comes from worker processes, one BLAS thread each
-    from rnaigloo.classify import Classifier
+    from rnaigloo.classify.classifier import Classifier
 
     return Classifier.load(list(models), threshold, engine, mixed_precision, workers=n)
 
@@ -267,7 +267,7 @@ def train(
     from rnaigloo.runtime import start_tensorflow
 
     start_tensorflow(threads, debug)
-    from rnaigloo.train import train as run_training
+    from rnaigloo.training.run import train as run_training
 
     verbose = 0 if quiet else (1 if stderr.isatty() else 2)
     run_training(
@@ -317,7 +317,7 @@ def evaluate(
     precision, F1, MCC, AUROC, AUPRC."""
     _set_flags(ctx, debug)
     stdout, stderr = _streams(ctx)
-    from rnaigloo.classify import check_output_path
+    from rnaigloo.classify.classifier import check_output_path
 
     if plot:
         check_output_path(plot)
@@ -325,8 +325,8 @@ def evaluate(
     classifier = _load_classifier(models, threshold, engine, False, threads, debug)
     import numpy as np
 
-    from rnaigloo.evaluate import compute_metrics, format_table, plot_curves
-    from rnaigloo.fasta import SeenIds, read_fasta
+    from rnaigloo.evaluate.metrics import compute_metrics, format_table, plot_curves
+    from rnaigloo.io.fasta import SeenIds, read_fasta
 
     labels: list[int] = []
 
@@ -366,7 +366,7 @@ def model_info(ctx: click.Context, model: str | None, markdown: bool, as_json: b
     """
     _set_flags(ctx, debug)
     stdout, _ = _streams(ctx)
-    from rnaigloo.modelfile import card_markdown, default_model_path, read_card
+    from rnaigloo.network.modelfile import card_markdown, default_model_path, read_card
 
     path = Path(model) if model else default_model_path()
     card = read_card(path)

@@ -13,7 +13,7 @@ import pytest
 from Bio.SeqIO.FastaIO import SimpleFastaParser
 
 from conftest import EXAMPLES, ROOT, run_cli
-from rnaigloo.modelfile import default_model_path, read_card
+from rnaigloo.network.modelfile import default_model_path, read_card
 
 GOLDEN = ROOT / "tests" / "data" / "example_calls.tsv"
 

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, run_cli
-from rnaigloo.modelfile import card_path, sha256_of
+from rnaigloo.network.modelfile import card_path, sha256_of
 
 # ---------------------------------------------------------------------------- helpers
 

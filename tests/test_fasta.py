@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rnaigloo.errors import InputError
-from rnaigloo.fasta import Record, read_fasta, read_many
+from rnaigloo.io.fasta import Record, read_fasta, read_many
 
 # ---------------------------------------------------------------------------- helpers
 
@@ -415,7 +415,7 @@ def test_property_arbitrary_bytes_raise_only_input_error(tmp_path, data):
 
 
 def test_seen_ids_grow_and_find_duplicates():
-    from rnaigloo.fasta import SeenIds
+    from rnaigloo.io.fasta import SeenIds
 
     seen = SeenIds(capacity=4)
     ids = [f"tx{i}" for i in range(5000)]

@@ -7,7 +7,7 @@ import random
 import numpy as np
 import pytest
 
-from rnaigloo.features import (
+from rnaigloo.encoding.features import (
     AA_ALPHABET,
     FEATURE_NAMES,
     KMER_SIZES,

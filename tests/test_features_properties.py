@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rnaigloo.features import (
+from rnaigloo.encoding.features import (
     N_AA_TOKENS,
     N_FEATURES,
     codon_codes,

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 keras = pytest.importorskip("keras")
-from rnaigloo.igloo import IglooPatches, igloo_branch  # noqa: E402
+from rnaigloo.network.igloo import IglooPatches, igloo_branch  # noqa: E402
 
 
 def test_output_shape_and_parameter_count():

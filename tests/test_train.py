@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from conftest import EXAMPLES, run_cli, tiny_set_args
-from rnaigloo.evaluate import best_mcc_threshold
-from rnaigloo.train import class_weights, gene_key, split_validation
+from rnaigloo.evaluate.metrics import best_mcc_threshold
+from rnaigloo.training.run import class_weights, gene_key, split_validation
 
 TRAIN_ARGS = [
     "--coding", str(EXAMPLES / "train_coding.fa.gz"),
@@ -81,7 +81,7 @@ def test_same_seed_same_model(tmp_path):
 
 
 def test_resume_after_interruption_ends_like_an_uninterrupted_run(tmp_path, monkeypatch):
-    import rnaigloo.train as train_mod
+    import rnaigloo.training.run as train_mod
 
     res = run_cli("train", *TRAIN_ARGS, "-o", tmp_path / "full.keras", *tiny_set_args())
     assert res.code == 0, res.stderr
@@ -113,7 +113,7 @@ def test_resume_after_interruption_ends_like_an_uninterrupted_run(tmp_path, monk
 
 
 def test_resume_refuses_a_checkpoint_of_other_settings(tmp_path, monkeypatch):
-    import rnaigloo.train as train_mod
+    import rnaigloo.training.run as train_mod
 
     original = train_mod._Checkpointer.on_epoch_end
 
@@ -136,8 +136,8 @@ def test_unknown_model_setting_is_an_input_error(tmp_path):
 
 
 def test_crop_flanks_keeps_the_longest_orf_whole():
-    from rnaigloo.features import longest_orf, nucleotide_tokens
-    from rnaigloo.train import crop_flanks
+    from rnaigloo.encoding.features import longest_orf, nucleotide_tokens
+    from rnaigloo.training.run import crop_flanks
 
     seq = "GGCTTAGCCA" * 5 + "ATGAAACCCGGGTTTAAAGGGCCCTAG" + "CATTGACCAG" * 8
     orf = longest_orf(nucleotide_tokens(seq))

@@ -48,8 +48,8 @@ def score_rnaigloo(models: list[str], ids: list[str], seqs: list[str]) -> tuple[
     from rnaigloo.runtime import start_tensorflow
 
     start_tensorflow()
-    from rnaigloo.classify import Classifier
-    from rnaigloo.fasta import Record
+    from rnaigloo.classify.classifier import Classifier
+    from rnaigloo.io.fasta import Record
 
     clf = Classifier.load(models or None)
     records = (Record(h, h, s, i + 1, "test") for i, (h, s) in enumerate(zip(ids, seqs)))
@@ -82,7 +82,7 @@ def score_cpc2(ids: list[str], seqs: list[str]) -> tuple[np.ndarray, np.ndarray,
 
 
 def orf_lengths(seqs: list[str]) -> np.ndarray:
-    from rnaigloo.features import longest_orf, nucleotide_tokens
+    from rnaigloo.encoding.features import longest_orf, nucleotide_tokens
 
     return np.array([longest_orf(nucleotide_tokens(s)).length for s in seqs])
 
@@ -101,8 +101,8 @@ def metrics(y: np.ndarray, calls: np.ndarray, scores: np.ndarray) -> dict[str, f
 
 def update_card(model: str | None, y: np.ndarray, scores: np.ndarray, threshold: float, lengths: np.ndarray) -> None:
     """Add the held-out metrics (all of rnaigloo's, by length bin) to the model's card."""
-    from rnaigloo.evaluate import compute_metrics
-    from rnaigloo.modelfile import card_path, default_model_path, read_card, write_json_atomic
+    from rnaigloo.evaluate.metrics import compute_metrics
+    from rnaigloo.network.modelfile import card_path, default_model_path, read_card, write_json_atomic
 
     path = Path(model) if model else default_model_path()
     card = read_card(path)

@@ -26,9 +26,9 @@ from typing import Any
 import numpy as np
 
 from rnaigloo.errors import InputError
-from rnaigloo.evaluate import best_mcc_threshold, compute_metrics
-from rnaigloo.fasta import SeenIds, read_fasta
-from rnaigloo.features import ENCODING_VERSION, N_FEATURES, Orf, encode_sequences
+from rnaigloo.evaluate.metrics import best_mcc_threshold, compute_metrics
+from rnaigloo.io.fasta import SeenIds, read_fasta
+from rnaigloo.encoding.features import ENCODING_VERSION, N_FEATURES, Orf, encode_sequences
 
 _GENE_PATTERNS = (re.compile(r"\bgene_id=(\S+)"), re.compile(r"\bgene:(\S+)"), re.compile(r"\bgene=(\S+)"))
 
@@ -120,7 +120,7 @@ class TrainResult:
 
 def _checked_arguments(output, config, epochs: int, batch_size: int, patience: int, seed: int):
     """The output path and the resolved model config, or an InputError."""
-    from rnaigloo.model import resolve_config
+    from rnaigloo.network.model import resolve_config
 
     output = Path(output)
     if output.suffix != ".keras":
@@ -161,7 +161,7 @@ def train(
     Args:
         coding, noncoding: FASTA files of each class.
         output: the model file to write (must end in ``.keras``).
-        config: model settings over :data:`rnaigloo.model.DEFAULT_CONFIG`.
+        config: model settings over :data:`rnaigloo.network.model.DEFAULT_CONFIG`.
         epochs: the most epochs to run.
         batch_size: training batch size.
         seed: seeds the split, the shuffling, the weights and dropout.
@@ -173,7 +173,7 @@ def train(
         verbose: 0 silent, 1 progress bar, 2 a line per epoch.
         log: where messages go.
     """
-    from rnaigloo.modelfile import library_versions, save_model, write_json_atomic
+    from rnaigloo.network.modelfile import library_versions, save_model, write_json_atomic
 
     output, cfg = _checked_arguments(output, config, epochs, batch_size, patience, seed)
     t_start = time.time()
@@ -311,7 +311,7 @@ def _model_and_state(cfg: dict[str, Any], steps: int, ckpt: Path, fingerprint: s
     """
     import keras
 
-    from rnaigloo.model import build_model
+    from rnaigloo.network.model import build_model
 
     if resume and (ckpt / "state.json").is_file():
         saved = json.loads((ckpt / "state.json").read_text())
@@ -320,7 +320,7 @@ def _model_and_state(cfg: dict[str, Any], steps: int, ckpt: Path, fingerprint: s
                 f"cannot resume from {ckpt}: it was made with other data or settings; "
                 "remove it or repeat the original command"
             )
-        import rnaigloo.igloo  # noqa: F401 - registers the layer
+        import rnaigloo.network.igloo  # noqa: F401 - registers the layer
 
         model = keras.saving.load_model(ckpt / "last.keras", compile=True)
         _set_seed_states(model, saved["state"]["seed_states"])
@@ -345,7 +345,7 @@ def _model_and_state(cfg: dict[str, Any], steps: int, ckpt: Path, fingerprint: s
 
 def _without_optimizer(model, cfg: dict[str, Any]):
     """The same network, uncompiled: the shipped file needs no optimizer state (a third of its size)."""
-    from rnaigloo.model import build_model
+    from rnaigloo.network.model import build_model
 
     clean = build_model(cfg)
     clean.set_weights(model.get_weights())
@@ -359,7 +359,7 @@ def _precision_policy(mixed: bool):
 
     previous = keras.mixed_precision.global_policy()
     if mixed:
-        from rnaigloo.classify import mixed_policy_name
+        from rnaigloo.classify.classifier import mixed_policy_name
 
         keras.mixed_precision.set_global_policy(mixed_policy_name())
     try:

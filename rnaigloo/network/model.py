@@ -2,7 +2,7 @@
 
 Three views of a transcript meet in one head:
 
-1. nucleotides (the model window, see :mod:`rnaigloo.features`) -> embedding -> IGLOO
+1. nucleotides (the model window, see :mod:`rnaigloo.encoding.features`) -> embedding -> IGLOO
    stacks;
 2. the longest ORF's protein -> embedding -> IGLOO stacks;
 3. hand-made features (k-mers, codon usage, amino-acid composition, ORF length,
@@ -17,8 +17,8 @@ from typing import Any
 
 import keras
 
-from rnaigloo.features import N_AA_TOKENS, N_FEATURES, N_NUC_TOKENS
-from rnaigloo.igloo import igloo_branch
+from rnaigloo.encoding.features import N_AA_TOKENS, N_FEATURES, N_NUC_TOKENS
+from rnaigloo.network.igloo import igloo_branch
 
 # The settings of the shipped human model (benchmarks/TUNING.md says how they were chosen).
 DEFAULT_CONFIG: dict[str, Any] = {

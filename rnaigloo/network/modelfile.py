@@ -20,7 +20,7 @@ from typing import Any
 
 from rnaigloo import __version__
 from rnaigloo.errors import ModelError
-from rnaigloo.features import ENCODING_VERSION, N_FEATURES
+from rnaigloo.encoding.features import ENCODING_VERSION, N_FEATURES
 
 FORMAT_VERSION = 1
 DEFAULT_MODEL_NAME = "human.keras"
@@ -48,7 +48,7 @@ def default_model_path() -> Path:
             return packaged
     except ModuleNotFoundError:
         pass
-    return Path(__file__).resolve().parent.parent / "models" / DEFAULT_MODEL_NAME
+    return Path(__file__).resolve().parents[2] / "models" / DEFAULT_MODEL_NAME
 
 
 def library_versions() -> dict[str, str]:
@@ -145,7 +145,7 @@ class LoadedModel:
         if self._keras is None:
             import keras
 
-            import rnaigloo.igloo  # noqa: F401 - registers the custom layer for deserialisation
+            import rnaigloo.network.igloo  # noqa: F401 - registers the custom layer for deserialisation
 
             try:
                 self._keras = keras.saving.load_model(self.path, compile=False, safe_mode=True)
@@ -156,9 +156,9 @@ class LoadedModel:
 
     @property
     def numpy_network(self):
-        """The same network evaluated with NumPy (see :mod:`rnaigloo.engine`)."""
+        """The same network evaluated with NumPy (see :mod:`rnaigloo.network.engine`)."""
         if self._numpy is None:
-            from rnaigloo.engine import load_numpy_network
+            from rnaigloo.network.engine import load_numpy_network
 
             self._numpy = load_numpy_network(self.path, self.config)
         return self._numpy

@@ -21,8 +21,8 @@ from typing import IO, Any
 import numpy as np
 
 from rnaigloo.errors import InputError, ModelError
-from rnaigloo.fasta import Record
-from rnaigloo.features import EncodedBatch, Orf, codon_codes, encode_sequences, nucleotide_tokens, translate_orf
+from rnaigloo.io.fasta import Record
+from rnaigloo.encoding.features import EncodedBatch, Orf, codon_codes, encode_sequences, nucleotide_tokens, translate_orf
 
 TSV_COLUMNS = (
     "sequence_name",
@@ -53,12 +53,12 @@ class Classifier:
     """One model, or an ensemble whose scores are averaged, ready to score transcripts.
 
     Args:
-        models: loaded models (see :func:`rnaigloo.modelfile.load_model`); all must
+        models: loaded models (see :func:`rnaigloo.network.modelfile.load_model`); all must
             take the same input lengths.
         threshold: score at or above which a transcript is called coding; ``None``
             takes the models' own (their mean for an ensemble).
         engine: ``"numpy"`` (default: no TensorFlow at run time, small and quick to
-            start, see :mod:`rnaigloo.engine`) or ``"tensorflow"`` (GPUs, mixed
+            start, see :mod:`rnaigloo.network.engine`) or ``"tensorflow"`` (GPUs, mixed
             precision).
         mixed_precision: with the TensorFlow engine, compute in bfloat16 on a CPU and
             float16 on a GPU (scores move by about 1e-3).
@@ -116,7 +116,7 @@ class Classifier:
             paths: ``.keras`` files, each with its card beside it.
             threshold, engine, mixed_precision, workers: see the class.
         """
-        from rnaigloo.modelfile import load_model
+        from rnaigloo.network.modelfile import load_model
 
         loaded = [load_model(p) for p in paths] if paths else [load_model(None)]
         return cls(loaded, threshold, engine, mixed_precision, workers)
@@ -207,7 +207,7 @@ def _scored_in_workers(
         # a clean server process (no threads of ours) that imports the scoring code
         # once; each worker is then forked from it, ready to load its model
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["rnaigloo.classify", "rnaigloo.engine", "h5py"])
+        context.set_forkserver_preload(["rnaigloo.classify.classifier", "rnaigloo.network.engine", "h5py"])
     else:
         context = multiprocessing.get_context("spawn")
     paths = [str(m.path) for m in clf.models]
@@ -237,7 +237,7 @@ def _mixed_precision_copy(loaded: Any) -> Any:
     """The same network rebuilt under a mixed-precision policy, weights copied."""
     import keras
 
-    from rnaigloo.model import build_model
+    from rnaigloo.network.model import build_model
 
     previous = keras.mixed_precision.global_policy()
     keras.mixed_precision.set_global_policy(mixed_policy_name())
@@ -377,7 +377,7 @@ def atomic_output(path: str | os.PathLike | None, stdout: IO[str]) -> Iterator[I
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             yield fh
-        from rnaigloo.modelfile import publish
+        from rnaigloo.network.modelfile import publish
 
         publish(tmp, target)
     except BaseException:

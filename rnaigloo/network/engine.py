@@ -69,7 +69,7 @@ def read_keras_weights(path: str | os.PathLike) -> dict[str, list[np.ndarray]]:
 
 
 class NumpyNetwork:
-    """The network of :func:`rnaigloo.model.build_model`, evaluated with NumPy.
+    """The network of :func:`rnaigloo.network.model.build_model`, evaluated with NumPy.
 
     Args:
         config: the model config (from the card).

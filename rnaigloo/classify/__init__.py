@@ -1,0 +1,1 @@
+"""Scoring transcripts with a trained model."""

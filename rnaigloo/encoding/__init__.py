@@ -1,0 +1,1 @@
+"""Turning transcripts into the network's inputs (NumPy only, never TensorFlow)."""

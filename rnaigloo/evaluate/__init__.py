@@ -1,0 +1,1 @@
+"""Measuring a model on labelled transcripts: metrics and plots."""

@@ -1,0 +1,1 @@
+"""Reading and writing files: FASTA input, labelled sets, safe outputs."""
