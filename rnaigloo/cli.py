@@ -30,7 +30,7 @@ class Terminated(BaseException):
     """Raised in the main thread when SIGTERM arrives, so that clean-up code runs."""
 
 
-def _on_sigterm(signum, frame):  # noqa: ARG001
+def _on_sigterm(signum, frame):
     raise Terminated()
 
 
@@ -137,14 +137,14 @@ def classify(
     for name, path in (("--protein-fasta", protein_fasta), ("--cds-fasta", cds_fasta)):
         if path == "-":
             raise click.UsageError(f"{name} needs a file name; stdout is for the TSV")
-    from rnaigloo.classify.classifier import check_output_path
+    from rnaigloo.io.files import check_output_path
 
     for path in (output, protein_fasta, cds_fasta):
         if path is not None and path != "-":
             check_output_path(path)
     _require_inputs(inputs)
     classifier = _load_classifier(models, threshold, engine, mixed_precision, threads, debug)
-    from rnaigloo.classify.classifier import classify_to_files
+    from rnaigloo.classify.run import classify_to_files
     from rnaigloo.io.fasta import read_many
     from rnaigloo.progress import RecordProgress
 
@@ -317,36 +317,24 @@ def evaluate(
     precision, F1, MCC, AUROC, AUPRC."""
     _set_flags(ctx, debug)
     stdout, stderr = _streams(ctx)
-    from rnaigloo.classify.classifier import check_output_path
+    from rnaigloo.io.files import check_output_path
 
     if plot:
         check_output_path(plot)
     _require_inputs(coding + noncoding)
     classifier = _load_classifier(models, threshold, engine, False, threads, debug)
-    import numpy as np
+    from rnaigloo.evaluate.metrics import compute_metrics, format_table
+    from rnaigloo.evaluate.run import score_labelled
 
-    from rnaigloo.evaluate.metrics import compute_metrics, format_table, plot_curves
-    from rnaigloo.io.fasta import SeenIds, read_fasta
-
-    labels: list[int] = []
-
-    def labelled_records():
-        # one stream over every file (one worker pool); labels follow in input order
-        seen = SeenIds()
-        for label, paths in ((1, coding), (0, noncoding)):
-            for path in paths:
-                for rec in read_fasta(path, seen):
-                    labels.append(label)
-                    yield rec
-
-    scores = [pred.score for pred in classifier.predict(labelled_records(), batch_size)]
-    y, s = np.asarray(labels), np.asarray(scores)
+    y, s = score_labelled(classifier, coding, noncoding, batch_size)
     metrics = compute_metrics(y, s, classifier.threshold)
     if as_json:
         stdout.write(json.dumps({"models": [str(m.path) for m in classifier.models], **metrics}, indent=2) + "\n")
     else:
         stdout.write(format_table(metrics))
     if plot:
+        from rnaigloo.evaluate.plots import plot_curves
+
         plot_curves(y, s, plot, title=", ".join(m.path.name for m in classifier.models))
         if not quiet:
             stderr.write(f"rnaigloo: wrote {plot}\n")

@@ -71,3 +71,10 @@ def limit_numpy_threads(threads: int) -> None:
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(threads)
+
+
+def mixed_policy_name() -> str:
+    """The mixed-precision policy for this machine: float16 on a GPU, bfloat16 on a CPU."""
+    import tensorflow as tf
+
+    return "mixed_float16" if tf.config.list_physical_devices("GPU") else "mixed_bfloat16"

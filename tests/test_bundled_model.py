@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import csv
 import gzip
+
 import pytest
 from Bio.SeqIO.FastaIO import SimpleFastaParser
-
 from conftest import EXAMPLES, ROOT, run_cli
+
 from rnaigloo.network.modelfile import default_model_path, read_card
 
 GOLDEN = ROOT / "tests" / "data" / "example_calls.tsv"

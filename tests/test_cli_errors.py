@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import ROOT, run_cli
+
 from rnaigloo.network.modelfile import card_path, sha256_of
 
 # ---------------------------------------------------------------------------- helpers

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 from Bio.SeqIO.FastaIO import SimpleFastaParser
-
 from conftest import EXAMPLES, run_cli, tiny_set_args
-from rnaigloo.classify.classifier import TSV_COLUMNS
+
+from rnaigloo.classify.writers import TSV_COLUMNS
 
 
 def _take(src: Path, dest: Path, n: int) -> int:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import keras  # a hard dependency: these tests must run, never skip
 import numpy as np
 import pytest
 
-keras = pytest.importorskip("keras")
-from rnaigloo.network.igloo import IglooPatches, igloo_branch  # noqa: E402
+from rnaigloo.network.igloo import IglooPatches, igloo_branch
 
 
 def test_output_shape_and_parameter_count():

@@ -6,10 +6,11 @@ import json
 
 import numpy as np
 import pytest
-
 from conftest import EXAMPLES, run_cli, tiny_set_args
+
 from rnaigloo.evaluate.metrics import best_mcc_threshold
-from rnaigloo.training.run import class_weights, gene_key, split_validation
+from rnaigloo.io.labelled import gene_key
+from rnaigloo.training.data import class_weights, split_validation
 
 TRAIN_ARGS = [
     "--coding", str(EXAMPLES / "train_coding.fa.gz"),
@@ -81,24 +82,24 @@ def test_same_seed_same_model(tmp_path):
 
 
 def test_resume_after_interruption_ends_like_an_uninterrupted_run(tmp_path, monkeypatch):
-    import rnaigloo.training.run as train_mod
+    import rnaigloo.training.checkpoint as checkpoint_mod
 
     res = run_cli("train", *TRAIN_ARGS, "-o", tmp_path / "full.keras", *tiny_set_args())
     assert res.code == 0, res.stderr
 
-    original = train_mod._Checkpointer.on_epoch_end
+    original = checkpoint_mod.Checkpointer.on_epoch_end
 
     def interrupted_after_first_epoch(self, epoch, logs=None):
         original(self, epoch, logs)
         if epoch == 0:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(train_mod._Checkpointer, "on_epoch_end", interrupted_after_first_epoch)
+    monkeypatch.setattr(checkpoint_mod.Checkpointer, "on_epoch_end", interrupted_after_first_epoch)
     res = run_cli("train", *TRAIN_ARGS, "-o", tmp_path / "cut.keras", *tiny_set_args())
     assert res.code == 130
     assert not (tmp_path / "cut.keras").exists()
     assert json.loads((tmp_path / "cut.checkpoint" / "state.json").read_text())["state"]["epoch"] == 1
-    monkeypatch.setattr(train_mod._Checkpointer, "on_epoch_end", original)
+    monkeypatch.setattr(checkpoint_mod.Checkpointer, "on_epoch_end", original)
 
     res = run_cli("train", *TRAIN_ARGS, "-o", tmp_path / "cut.keras", "--resume", *tiny_set_args())
     assert res.code == 0, res.stderr
@@ -113,17 +114,17 @@ def test_resume_after_interruption_ends_like_an_uninterrupted_run(tmp_path, monk
 
 
 def test_resume_refuses_a_checkpoint_of_other_settings(tmp_path, monkeypatch):
-    import rnaigloo.training.run as train_mod
+    import rnaigloo.training.checkpoint as checkpoint_mod
 
-    original = train_mod._Checkpointer.on_epoch_end
+    original = checkpoint_mod.Checkpointer.on_epoch_end
 
     def stop(self, epoch, logs=None):
         original(self, epoch, logs)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(train_mod._Checkpointer, "on_epoch_end", stop)
+    monkeypatch.setattr(checkpoint_mod.Checkpointer, "on_epoch_end", stop)
     assert run_cli("train", *TRAIN_ARGS, "-o", tmp_path / "m.keras", *tiny_set_args()).code == 130
-    monkeypatch.setattr(train_mod._Checkpointer, "on_epoch_end", original)
+    monkeypatch.setattr(checkpoint_mod.Checkpointer, "on_epoch_end", original)
     res = run_cli("train", *TRAIN_ARGS, "-o", tmp_path / "m.keras", "--resume", "--batch-size", "17", *tiny_set_args())
     assert res.code == 1
     assert "cannot resume" in res.stderr and "Traceback" not in res.stderr
@@ -137,7 +138,7 @@ def test_unknown_model_setting_is_an_input_error(tmp_path):
 
 def test_crop_flanks_keeps_the_longest_orf_whole():
     from rnaigloo.encoding.features import longest_orf, nucleotide_tokens
-    from rnaigloo.training.run import crop_flanks
+    from rnaigloo.training.augment import crop_flanks
 
     seq = "GGCTTAGCCA" * 5 + "ATGAAACCCGGGTTTAAAGGGCCCTAG" + "CATTGACCAG" * 8
     orf = longest_orf(nucleotide_tokens(seq))

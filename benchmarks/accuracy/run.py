@@ -66,8 +66,7 @@ def score_cpc2(ids: list[str], seqs: list[str]) -> tuple[np.ndarray, np.ndarray,
     with tempfile.TemporaryDirectory() as tmp:
         fa = Path(tmp) / "test.fa"
         with open(fa, "w") as fh:
-            for i, s in zip(ids, seqs):
-                fh.write(f">{i}\n{s}\n")
+            fh.writelines(f">{i}\n{s}\n" for i, s in zip(ids, seqs))
         t = time.time()
         subprocess.run([exe, "-i", str(fa), "-o", str(Path(tmp) / "out")], check=True, capture_output=True)
         seconds = time.time() - t
@@ -90,7 +89,7 @@ def orf_lengths(seqs: list[str]) -> np.ndarray:
 def metrics(y: np.ndarray, calls: np.ndarray, scores: np.ndarray) -> dict[str, float | int | None]:
     both = len(np.unique(y)) == 2
     return {
-        "n": int(len(y)),
+        "n": len(y),
         "coding": int(y.sum()),
         "accuracy": float(accuracy_score(y, calls)),
         "f1": float(f1_score(y, calls, zero_division=0)),

@@ -32,7 +32,8 @@ def main() -> None:
     from rnaigloo.classify.classifier import Classifier
     from rnaigloo.evaluate.metrics import best_mcc_threshold, compute_metrics
     from rnaigloo.io.fasta import Record
-    from rnaigloo.training.run import read_labelled, split_validation
+    from rnaigloo.io.labelled import read_labelled
+    from rnaigloo.training.data import split_validation
 
     data = read_labelled([str(args.split / "train_coding.fa.gz")], [str(args.split / "train_noncoding.fa.gz")])
     _, val_idx = split_validation(data.labels, data.groups, args.val_fraction, args.seed)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import numpy as np
@@ -52,7 +51,7 @@ def compute_metrics(labels: np.ndarray, scores: np.ndarray, threshold: float) ->
         "fp": int(fp),
         "tn": int(tn),
         "fn": int(fn),
-        "n": int(len(y)),
+        "n": len(y),
     }
 
 
@@ -102,22 +101,3 @@ def format_table(metrics: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def plot_curves(labels: np.ndarray, scores: np.ndarray, path: str | os.PathLike, title: str = "") -> None:
-    """ROC and precision-recall curves side by side, as a PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from sklearn.metrics import PrecisionRecallDisplay, RocCurveDisplay
-
-    fig, (ax_roc, ax_pr) = plt.subplots(1, 2, figsize=(10, 4.5))
-    RocCurveDisplay.from_predictions(labels, scores, ax=ax_roc, name="rnaigloo")
-    ax_roc.plot([0, 1], [0, 1], linestyle=":", color="grey")
-    ax_roc.set_title("ROC")
-    PrecisionRecallDisplay.from_predictions(labels, scores, ax=ax_pr, name="rnaigloo")
-    ax_pr.set_title("Precision-recall")
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)

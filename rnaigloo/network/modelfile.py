@@ -12,15 +12,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from rnaigloo import __version__
-from rnaigloo.errors import ModelError
 from rnaigloo.encoding.features import ENCODING_VERSION, N_FEATURES
+from rnaigloo.errors import ModelError
+from rnaigloo.io.files import atomic_path, write_json_atomic
 
 FORMAT_VERSION = 1
 DEFAULT_MODEL_NAME = "human.keras"
@@ -68,32 +68,6 @@ def library_versions() -> dict[str, str]:
     }
 
 
-def publish(tmp: str | os.PathLike, target: str | os.PathLike) -> None:
-    """Rename a finished temporary file to its name, with the usual permissions.
-
-    Temporary files are created readable by their owner only; the result gets the
-    mode a plain ``open()`` would have given it (0666 less the umask).
-    """
-    mask = os.umask(0)
-    os.umask(mask)
-    os.chmod(tmp, 0o666 & ~mask)
-    os.replace(tmp, target)
-
-
-def write_json_atomic(path: str | os.PathLike, data: Any) -> None:
-    """Write JSON through a temporary file and a rename, so no half file is left."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(data, fh, indent=2, sort_keys=False)
-            fh.write("\n")
-        publish(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def save_model(model, path: str | os.PathLike, card: dict[str, Any]) -> dict[str, Any]:
     """Save ``model`` to ``path`` (a ``.keras`` file) and its card beside it.
 
@@ -105,15 +79,9 @@ def save_model(model, path: str | os.PathLike, card: dict[str, Any]) -> dict[str
     path = Path(path)
     if path.suffix != ".keras":
         raise ModelError(f"model file name must end in .keras, found {path.name!r}")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".keras", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path, suffix=".keras") as tmp:
         model.save(tmp)
         full = {"format_version": FORMAT_VERSION, "model_file": path.name, "sha256": sha256_of(tmp), **card}
-        publish(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     write_json_atomic(card_path(path), full)
     return full
 

@@ -1,0 +1,75 @@
+"""The tf.data input pipeline over encoded transcripts, and scoring of encoded rows."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rnaigloo.encoding.features import encode_sequences
+from rnaigloo.training.augment import crop_flanks
+
+
+def make_dataset(enc, y, idx, weights, batch_size, seed, epochs, first_epoch, sequences=None, augment=0.0):
+    """A tf.data pipeline over the rows ``idx`` of the encoded arrays.
+
+    Training (``epochs`` given): epoch ``e`` visits the rows in the order of a
+    permutation seeded by ``(seed, e)``, so a resumed run sees the same batches as an
+    uninterrupted one. With ``augment`` > 0, each transcript is cropped
+    (:func:`crop_flanks`) with that probability in each epoch, drawn from a generator
+    seeded by ``(seed, epoch, row)``, and encoded again. Validation (``epochs`` None):
+    the rows in order, once.
+    """
+    import tensorflow as tf
+
+    nuc, prot, feats = enc.nucleotides, enc.proteins, enc.features
+    w = np.ones(len(y), dtype=np.float32) if weights is None else np.where(y > 0.5, weights[1], weights[0]).astype(np.float32)
+
+    def gather(rows, epoch):
+        n, p, f = nuc[rows].astype(np.int32), prot[rows].astype(np.int32), feats[rows]
+        if augment > 0:
+            cropped, where = [], []
+            for i, row in enumerate(rows):
+                rng = np.random.default_rng([seed, int(epoch), int(row)])
+                if rng.random() < augment:
+                    cropped.append(crop_flanks(sequences[row], enc.orfs[row], rng))
+                    where.append(i)
+            if cropped:
+                again = encode_sequences(cropped, nuc.shape[1], prot.shape[1])
+                n[where], p[where], f[where] = again.nucleotides, again.proteins, again.features
+        return n, p, f, y[rows], w[rows]
+
+    def to_inputs(rows, epoch):
+        n, p, f, yy, ww = tf.numpy_function(
+            gather, [rows, epoch], [tf.int32, tf.int32, tf.float32, tf.float32, tf.float32]
+        )
+        n.set_shape((None, nuc.shape[1]))
+        p.set_shape((None, prot.shape[1]))
+        f.set_shape((None, feats.shape[1]))
+        yy.set_shape((None,))
+        ww.set_shape((None,))
+        return {"nucleotides": n, "proteins": p, "features": f}, yy, ww
+
+    if epochs is None:
+        rows = tf.data.Dataset.from_tensor_slices(idx.astype(np.int64)).batch(batch_size)
+        rows = rows.map(lambda r: (r, tf.constant(-1, tf.int64)))
+    else:
+        epoch_ids = np.arange(first_epoch, epochs, dtype=np.int64)
+        orders = np.stack([idx[np.random.default_rng([seed, e]).permutation(len(idx))] for e in epoch_ids])
+        rows = tf.data.Dataset.from_tensor_slices((epoch_ids, orders.astype(np.int64))).flat_map(
+            lambda e, order: tf.data.Dataset.from_tensor_slices(order).batch(batch_size).map(lambda r: (r, e))
+        )
+    return rows.map(to_inputs, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).prefetch(tf.data.AUTOTUNE)
+
+
+def predict_rows(model, enc, idx) -> np.ndarray:
+    """Scores of the rows ``idx`` of the encoded arrays, in order, 1,024 at a time."""
+    out = []
+    for start in range(0, len(idx), 1024):
+        rows = idx[start : start + 1024]
+        inputs = {
+            "nucleotides": enc.nucleotides[rows].astype(np.int32),
+            "proteins": enc.proteins[rows].astype(np.int32),
+            "features": enc.features[rows],
+        }
+        out.append(np.asarray(model(inputs, training=False)).reshape(-1))
+    return np.concatenate(out) if out else np.zeros(0)
+
