@@ -3,20 +3,21 @@
 Python API::
 
     from rnaigloo import Classifier, read_fasta
-    clf = Classifier.load()              # the bundled human model
+    clf = Classifier.load()              # the bundled model; or Classifier.load("my.keras")
     for pred in clf.predict(read_fasta("transcripts.fa")):
         print(pred.record.id, pred.score, pred.coding)
 
-The heavy parts (TensorFlow) load only when a classifier is created.
+Importing rnaigloo is quick: the public names load on first use, and the default
+(NumPy) engine never imports TensorFlow; training and ``engine="tensorflow"`` do.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0.dev0"
 
 __all__ = ["Classifier", "InputError", "ModelError", "RnaiglooError", "__version__", "read_fasta"]
 
 
 def __getattr__(name: str):
-    # Lazy: importing rnaigloo must not import TensorFlow.
+    # Lazy, so that ``import rnaigloo`` and ``rnaigloo --help`` stay instant.
     if name == "Classifier":
         from rnaigloo.classify.classifier import Classifier
 
@@ -30,3 +31,7 @@ def __getattr__(name: str):
 
         return getattr(errors, name)
     raise AttributeError(f"module 'rnaigloo' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

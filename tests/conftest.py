@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,6 +65,25 @@ def tiny_model(tmp_path_factory) -> Path:
     )  # fmt: skip
     assert res.code == 0, res.stderr
     return out
+
+
+@pytest.fixture(scope="session")
+def model_file(tmp_path_factory) -> Path:
+    """A copy of the bundled model and its card in a private directory (no training needed)."""
+    from rnaigloo.network.modelfile import card_path, default_model_path
+
+    src = default_model_path()
+    out = tmp_path_factory.mktemp("bundled") / src.name
+    shutil.copyfile(src, out)
+    shutil.copyfile(card_path(src), card_path(out))
+    return out
+
+
+def pytest_collection_modifyitems(config, items):  # noqa: ARG001
+    """Tests that need the trained tiny model are slow: ``-m "not slow"`` is the quick loop."""
+    for item in items:
+        if "tiny_model" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

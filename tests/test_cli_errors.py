@@ -57,72 +57,72 @@ def copy_model(model: Path, dest: Path) -> Path:
 # ---------------------------------------------------------------------------- bad input
 
 
-def test_empty_file(tmp_path, tiny_model):
-    classify_bad(tmp_path, tiny_model, b"", "empty.fa", "empty input")
+def test_empty_file(tmp_path, model_file):
+    classify_bad(tmp_path, model_file, b"", "empty.fa", "empty input")
 
 
-def test_not_fasta(tmp_path, tiny_model):
-    classify_bad(tmp_path, tiny_model, b"just some words\nACGT\n", "words.txt", "not FASTA", "line 1")
+def test_not_fasta(tmp_path, model_file):
+    classify_bad(tmp_path, model_file, b"just some words\nACGT\n", "words.txt", "not FASTA", "line 1")
 
 
-def test_fastq(tmp_path, tiny_model):
-    classify_bad(tmp_path, tiny_model, b"@r1\nACGT\n+\nIIII\n", "reads.fq", "FASTQ")
+def test_fastq(tmp_path, model_file):
+    classify_bad(tmp_path, model_file, b"@r1\nACGT\n+\nIIII\n", "reads.fq", "FASTQ")
 
 
-def test_gtf(tmp_path, tiny_model):
+def test_gtf(tmp_path, model_file):
     line = b'chr1\tHAVANA\texon\t11869\t12227\t.\t+\t.\tgene_id "G1"; transcript_id "T1";\n'
-    classify_bad(tmp_path, tiny_model, line, "genes.gtf", "GTF")
+    classify_bad(tmp_path, model_file, line, "genes.gtf", "GTF")
 
 
-def test_binary(tmp_path, tiny_model):
-    classify_bad(tmp_path, tiny_model, bytes(range(256)) * 4, "blob.bin")
+def test_binary(tmp_path, model_file):
+    classify_bad(tmp_path, model_file, bytes(range(256)) * 4, "blob.bin")
 
 
-def test_protein_fasta(tmp_path, tiny_model):
+def test_protein_fasta(tmp_path, model_file):
     data = b">P1 protein\nMKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQAPILSRVGDGTQDNLSGAEKAVQVKVK\n"
-    classify_bad(tmp_path, tiny_model, data, "proteins.fa", "protein", "record 1")
+    classify_bad(tmp_path, model_file, data, "proteins.fa", "protein", "record 1")
 
 
-def test_truncated_gzip(tmp_path, tiny_model):
+def test_truncated_gzip(tmp_path, model_file):
     rng = np.random.default_rng(0)
     text = "".join(f">t{i}\n" + "".join(rng.choice(list("ACGT"), 500)) + "\n" for i in range(50))
-    classify_bad(tmp_path, tiny_model, gzip.compress(text.encode())[:-20], "cut.fa.gz", "ends early")
+    classify_bad(tmp_path, model_file, gzip.compress(text.encode())[:-20], "cut.fa.gz", "ends early")
 
 
-def test_empty_id(tmp_path, tiny_model):
-    classify_bad(tmp_path, tiny_model, b">ok\nACGT\n> no id\nACGT\n", "noid.fa", "empty sequence ID", "record 2")
+def test_empty_id(tmp_path, model_file):
+    classify_bad(tmp_path, model_file, b">ok\nACGT\n> no id\nACGT\n", "noid.fa", "empty sequence ID", "record 2")
 
 
-def test_duplicate_ids(tmp_path, tiny_model):
-    classify_bad(tmp_path, tiny_model, b">a\nACGT\n>a\nGGCC\n", "dup.fa", "duplicate", "'a'", "record 2")
+def test_duplicate_ids(tmp_path, model_file):
+    classify_bad(tmp_path, model_file, b">a\nACGT\n>a\nGGCC\n", "dup.fa", "duplicate", "'a'", "record 2")
 
 
-def test_duplicate_ids_across_files(tmp_path, tiny_model):
+def test_duplicate_ids_across_files(tmp_path, model_file):
     (tmp_path / "one.fa").write_text(">a\nACGT\n")
     (tmp_path / "two.fa").write_text(">b\nACGT\n>a\nGG\n")
     outdir = tmp_path / "out"
     outdir.mkdir()
-    res = run_cli("classify", tmp_path / "one.fa", tmp_path / "two.fa", "-m", tiny_model, "-o", outdir / "o.tsv", "-q")
+    res = run_cli("classify", tmp_path / "one.fa", tmp_path / "two.fa", "-m", model_file, "-o", outdir / "o.tsv", "-q")
     assert_one_error_line(res, "two.fa", "duplicate", "record 2")
     assert list(outdir.iterdir()) == []
 
 
-def test_error_after_many_good_batches_leaves_no_output(tmp_path, tiny_model):
+def test_error_after_many_good_batches_leaves_no_output(tmp_path, model_file):
     good = "".join(f">g{i}\nATGAAACCCGGGTAA\n" for i in range(300))
-    classify_bad(tmp_path, tiny_model, (good + ">bad\nAC1GT\n").encode(), "late.fa", "record 301")
+    classify_bad(tmp_path, model_file, (good + ">bad\nAC1GT\n").encode(), "late.fa", "record 301")
 
 
-def test_missing_input(tmp_path, tiny_model):
+def test_missing_input(tmp_path, model_file):
     outdir = tmp_path / "out"
     outdir.mkdir()
-    res = run_cli("classify", tmp_path / "absent.fa", "-m", tiny_model, "-o", outdir / "out.tsv", "-q")
+    res = run_cli("classify", tmp_path / "absent.fa", "-m", model_file, "-o", outdir / "out.tsv", "-q")
     assert_one_error_line(res, "absent.fa", "not found")
     assert list(outdir.iterdir()) == []
 
 
-def test_output_in_missing_directory(tmp_path, tiny_model):
+def test_output_in_missing_directory(tmp_path, model_file):
     (tmp_path / "in.fa").write_text(">a\nACGT\n")
-    res = run_cli("classify", tmp_path / "in.fa", "-m", tiny_model, "-o", tmp_path / "nodir" / "out.tsv", "-q")
+    res = run_cli("classify", tmp_path / "in.fa", "-m", model_file, "-o", tmp_path / "nodir" / "out.tsv", "-q")
     assert_one_error_line(res, "nodir", "does not exist")
     assert not (tmp_path / "nodir").exists()
 
@@ -145,8 +145,8 @@ def run_with_model(tmp_path: Path, fasta: Path, model: Path):
     return res
 
 
-def test_damaged_model(tmp_path, tiny_model, fasta):
-    model = copy_model(tiny_model, tmp_path)
+def test_damaged_model(tmp_path, model_file, fasta):
+    model = copy_model(model_file, tmp_path)
     data = bytearray(model.read_bytes())
     data[len(data) // 2] ^= 0xFF
     model.write_bytes(bytes(data))
@@ -154,15 +154,15 @@ def test_damaged_model(tmp_path, tiny_model, fasta):
     assert_one_error_line(res, str(model), "damaged", "SHA-256")
 
 
-def test_model_card_missing(tmp_path, tiny_model, fasta):
+def test_model_card_missing(tmp_path, model_file, fasta):
     model = tmp_path / "lonely.keras"
-    shutil.copy(tiny_model, model)
+    shutil.copy(model_file, model)
     res = run_with_model(tmp_path, fasta, model)
     assert_one_error_line(res, "card", "lonely.card.json")
 
 
-def test_model_card_other_format_version(tmp_path, tiny_model, fasta):
-    model = copy_model(tiny_model, tmp_path)
+def test_model_card_other_format_version(tmp_path, model_file, fasta):
+    model = copy_model(model_file, tmp_path)
     card = json.loads(card_path(model).read_text())
     card["format_version"] = 99
     card_path(model).write_text(json.dumps(card))
@@ -170,8 +170,8 @@ def test_model_card_other_format_version(tmp_path, tiny_model, fasta):
     assert_one_error_line(res, model.name, "format version 99")
 
 
-def test_model_of_another_encoding_version(tmp_path, tiny_model, fasta):
-    model = copy_model(tiny_model, tmp_path)
+def test_model_of_another_encoding_version(tmp_path, model_file, fasta):
+    model = copy_model(model_file, tmp_path)
     card = json.loads(card_path(model).read_text())
     card["encoding"] = {"version": 0, "n_features": 426}
     card_path(model).write_text(json.dumps(card))
@@ -184,10 +184,10 @@ def test_model_file_missing(tmp_path, fasta):
     assert_one_error_line(res, "ghost.keras", "not found")
 
 
-def test_not_a_keras_model(tmp_path, tiny_model, fasta):
+def test_not_a_keras_model(tmp_path, model_file, fasta):
     model = tmp_path / "x.keras"
     model.write_bytes(b"this is not a zip archive, let alone a Keras model\n" * 10)
-    real = json.loads(card_path(tiny_model).read_text())
+    real = json.loads(card_path(model_file).read_text())
     card = {**real, "sha256": sha256_of(model)}
     card_path(model).write_text(json.dumps(card))
     res = run_with_model(tmp_path, fasta, model)
@@ -214,7 +214,7 @@ def test_missing_input_argument():
 # ---------------------------------------------------------------------------- odd but valid input
 
 
-def test_odd_but_valid_records_get_one_row_each(tmp_path, tiny_model):
+def test_odd_but_valid_records_get_one_row_each(tmp_path, model_file):
     rng = np.random.default_rng(1)
     big = "".join(rng.choice(list("ACGT"), 200_000))
     entries = [
@@ -234,7 +234,7 @@ def test_odd_but_valid_records_get_one_row_each(tmp_path, tiny_model):
     outdir = tmp_path / "out"
     outdir.mkdir()
     out = outdir / "out.tsv"
-    res = run_cli("classify", src, "-m", tiny_model, "-o", out, "-q")
+    res = run_cli("classify", src, "-m", model_file, "-o", out, "-q")
     assert res.code == 0, res.stderr
     assert res.stderr == ""
     assert [p.name for p in outdir.iterdir()] == ["out.tsv"]
@@ -266,13 +266,13 @@ def _big_fasta(path: Path, n: int = 20_000, length: int = 2_000) -> None:
 @pytest.mark.parametrize(
     ("signum", "code", "word"), [(signal.SIGTERM, 143, b"terminated"), (signal.SIGINT, 130, b"interrupted")]
 )
-def test_signal_leaves_no_output(tmp_path, tiny_model, signum, code, word):
+def test_signal_leaves_no_output(tmp_path, model_file, signum, code, word):
     big = tmp_path / "BIG.fa"
     _big_fasta(big)
     out = tmp_path / "out.tsv"
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "rnaigloo", "classify", str(big), "-m", str(tiny_model), "-o", str(out), "-q"],
+        [sys.executable, "-m", "rnaigloo", "classify", str(big), "-m", str(model_file), "-o", str(out), "-q"],
         env=env,
         cwd=tmp_path,
         stdout=subprocess.PIPE,

@@ -341,8 +341,6 @@ def test_orf_coverage_and_partial_flags():
 
 
 def test_hexamer_block_by_hand():
-    if not len(_block("hexamer_")):
-        pytest.skip("no hexamer features in this version")
     assert len(_block("hexamer_")) == 4096
     vec = _features("ATGAAAATGTAA")  # codons ATG AAA ATG: pairs ATG-AAA (14*64) and AAA-ATG (14)
     hexamer = np.zeros(4096)
@@ -355,8 +353,8 @@ def test_features_without_orf():
     assert not vec[:5].any()
     assert not vec[_block("codon_")].any() and not vec[_block("aa_")].any()
     hexamers = _block("hexamer_")
-    if len(hexamers):
-        assert not vec[hexamers].any()
+    assert len(hexamers) == 4096
+    assert not vec[hexamers].any()
 
 
 # ---------------------------------------------------------------------------- encode_sequences

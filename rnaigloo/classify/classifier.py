@@ -92,7 +92,7 @@ class Classifier:
     @classmethod
     def load(
         cls,
-        paths: Sequence[str | os.PathLike] | None = None,
+        paths: str | os.PathLike | Sequence[str | os.PathLike] | None = None,
         threshold: float | None = None,
         engine: str = "numpy",
         mixed_precision: bool = False,
@@ -101,11 +101,14 @@ class Classifier:
         """Load models from ``paths`` (the bundled model when empty or None).
 
         Args:
-            paths: ``.keras`` files, each with its card beside it.
+            paths: a ``.keras`` file or a list of them (an ensemble), each with its card
+                beside it.
             threshold, engine, mixed_precision, workers: see the class.
         """
         from rnaigloo.network.modelfile import load_model
 
+        if isinstance(paths, (str, os.PathLike)):
+            paths = [paths]
         loaded = [load_model(p) for p in paths] if paths else [load_model(None)]
         return cls(loaded, threshold, engine, mixed_precision, workers)
 

@@ -29,6 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rnaigloo.architecture import FEATURES, NUCLEOTIDES, PROTEINS
+
 # Raised whenever the encoding or the feature set changes: a model records the version
 # it was trained with, and the loader refuses a model of another version.
 ENCODING_VERSION = 1
@@ -281,7 +283,7 @@ class EncodedBatch:
     lengths: np.ndarray  # (B,) int64, transcript lengths
 
     def model_inputs(self) -> dict[str, np.ndarray]:
-        return {"nucleotides": self.nucleotides, "proteins": self.proteins, "features": self.features}
+        return {NUCLEOTIDES: self.nucleotides, PROTEINS: self.proteins, FEATURES: self.features}
 
     def __len__(self) -> int:
         return len(self.orfs)

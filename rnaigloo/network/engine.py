@@ -24,9 +24,9 @@ from typing import Any
 
 import numpy as np
 
+from rnaigloo import architecture as arch
 from rnaigloo.errors import ModelError
 
-_BRANCHES = ("nuc", "prot")
 _GROUP = 32  # transcripts scored together: sorted by length, so padding is skipped
 
 
@@ -79,8 +79,8 @@ class NumpyNetwork:
     def __init__(self, config: dict[str, Any], weights: dict[str, list[np.ndarray]]):
         self.config = config
         try:
-            self._branches = {b: self._branch_weights(b, weights) for b in _BRANCHES}
-            self._dense = {name: _dense_weights(weights[name]) for name in ("feat_dense", "head_dense", "coding_probability")}
+            self._branches = {b: self._branch_weights(b, weights) for b in arch.BRANCHES}
+            self._dense = {name: _dense_weights(weights[name]) for name in arch.DENSE_LAYERS}
         except (KeyError, IndexError, ValueError) as err:
             raise ModelError(f"model weights do not match its config ({err})") from None
 
@@ -89,17 +89,17 @@ class NumpyNetwork:
         stacks = c[f"{branch}_stacks"]
         convs = [
             (w[0].astype(np.float32), w[1].astype(np.float32))
-            for w in (weights[f"{branch}_conv{s}"] for s in range(stacks))
+            for w in (weights[arch.conv_layer(branch, s)] for s in range(stacks))
         ]
         patches = []
         for s in range(stacks):
-            arrays = weights[f"{branch}_patches{s}"]
+            arrays = weights[arch.patches_layer(branch, s)]
             idx = next(a for a in arrays if a.dtype.kind == "i")
             kernel = next(a for a in arrays if a.ndim == 3 and a.dtype.kind == "f")
             bias = next(a for a in arrays if a.ndim == 1 and a.dtype.kind == "f")
             j, p, k = kernel.shape
             patches.append((idx.reshape(-1).astype(np.intp), kernel.reshape(j, p * k).astype(np.float32), bias.astype(np.float32)))
-        embedding = weights[f"{branch}_embedding"][0].astype(np.float32)
+        embedding = weights[arch.embedding_layer(branch)][0].astype(np.float32)
         # The embedding and the first convolution are both linear: fold them into one
         # table per kernel offset, T[j] = E @ W[j], plus a zero row for the zeros that
         # the 'same' convolution adds outside the sequence.
@@ -200,15 +200,14 @@ class NumpyNetwork:
         inputs do not pay for the padding of long ones.
         """
         parts = [
-            self._branch_by_length(np.asarray(inputs["nucleotides"]), self._branches["nuc"]),
-            self._branch_by_length(np.asarray(inputs["proteins"]), self._branches["prot"]),
+            self._branch_by_length(np.asarray(inputs[arch.BRANCH_INPUT[b]]), self._branches[b]) for b in arch.BRANCHES
         ]
-        kernel, bias = self._dense["feat_dense"]
-        parts.append(np.maximum(np.asarray(inputs["features"], dtype=np.float32) @ kernel + bias, 0))
+        kernel, bias = self._dense[arch.FEATURE_DENSE]
+        parts.append(np.maximum(np.asarray(inputs[arch.FEATURES], dtype=np.float32) @ kernel + bias, 0))
         merged = np.concatenate(parts, axis=1)
-        kernel, bias = self._dense["head_dense"]
+        kernel, bias = self._dense[arch.HEAD_DENSE]
         head = np.maximum(merged @ kernel + bias, 0)
-        kernel, bias = self._dense["coding_probability"]
+        kernel, bias = self._dense[arch.OUTPUT]
         logits = (head @ kernel + bias).reshape(-1).astype(np.float64)
         return 1.0 / (1.0 + np.exp(-logits))
 

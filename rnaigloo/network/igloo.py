@@ -17,6 +17,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from rnaigloo import architecture as arch
+
 
 @keras.saving.register_keras_serializable(package="rnaigloo")
 class IglooPatches(keras.layers.Layer):
@@ -147,11 +149,11 @@ def igloo_branch(
     outputs = []
     for s in range(stacks):
         h = keras.layers.Conv1D(
-            filters, kernel_size, padding="same", activation="relu", kernel_regularizer=reg, name=f"{name}_conv{s}"
+            filters, kernel_size, padding="same", activation="relu", kernel_regularizer=reg, name=arch.conv_layer(name, s)
         )(h)
         if s == 0 and pool_size > 1:
-            h = keras.layers.MaxPooling1D(pool_size, name=f"{name}_pool")(h)
-        outputs.append(IglooPatches(n_patches, patch_size, seed=seed + s, l2=l2, name=f"{name}_patches{s}")(h))
+            h = keras.layers.MaxPooling1D(pool_size, name=arch.pool_layer(name))(h)
+        outputs.append(IglooPatches(n_patches, patch_size, seed=seed + s, l2=l2, name=arch.patches_layer(name, s))(h))
     out = outputs[0] if len(outputs) == 1 else keras.layers.Concatenate(name=f"{name}_concat")(outputs)
     if dropout:
         out = keras.layers.Dropout(dropout, seed=seed, name=f"{name}_dropout")(out)

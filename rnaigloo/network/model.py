@@ -17,6 +17,7 @@ from typing import Any
 
 import keras
 
+from rnaigloo import architecture as arch
 from rnaigloo.encoding.features import N_AA_TOKENS, N_FEATURES, N_NUC_TOKENS
 from rnaigloo.network.igloo import igloo_branch
 
@@ -71,25 +72,27 @@ def build_model(config: dict[str, Any]) -> keras.Model:
     """Build the (uncompiled) network described by ``config``."""
     c = resolve_config(config)
     seed = c["seed"]
-    nuc_in = keras.Input((c["nuc_len"],), dtype="int32", name="nucleotides")
-    prot_in = keras.Input((c["prot_len"],), dtype="int32", name="proteins")
-    feat_in = keras.Input((N_FEATURES,), dtype="float32", name="features")
+    nuc_in = keras.Input((c["nuc_len"],), dtype="int32", name=arch.NUCLEOTIDES)
+    prot_in = keras.Input((c["prot_len"],), dtype="int32", name=arch.PROTEINS)
+    feat_in = keras.Input((N_FEATURES,), dtype="float32", name=arch.FEATURES)
 
-    nuc = _sequence_branch(nuc_in, c, "nuc", N_NUC_TOKENS, seed)
-    prot = _sequence_branch(prot_in, c, "prot", N_AA_TOKENS, seed + 1000)
+    nuc = _sequence_branch(nuc_in, c, arch.BRANCHES[0], N_NUC_TOKENS, seed)
+    prot = _sequence_branch(prot_in, c, arch.BRANCHES[1], N_AA_TOKENS, seed + 1000)
     reg = keras.regularizers.L2(c["l2"]) if c["l2"] else None
-    feat = keras.layers.Dense(c["feature_units"], activation="relu", kernel_regularizer=reg, name="feat_dense")(feat_in)
+    feat = keras.layers.Dense(c["feature_units"], activation="relu", kernel_regularizer=reg, name=arch.FEATURE_DENSE)(
+        feat_in
+    )
 
     merged = keras.layers.Concatenate(name="merge")([nuc, prot, feat])
-    head = keras.layers.Dense(c["head_units"], activation="relu", kernel_regularizer=reg, name="head_dense")(merged)
+    head = keras.layers.Dense(c["head_units"], activation="relu", kernel_regularizer=reg, name=arch.HEAD_DENSE)(merged)
     head = keras.layers.Dropout(c["dropout"], seed=seed + 2000, name="head_dropout")(head)
-    out = keras.layers.Dense(1, activation="sigmoid", dtype="float32", name="coding_probability")(head)
-    return keras.Model({"nucleotides": nuc_in, "proteins": prot_in, "features": feat_in}, out, name="rnaigloo")
+    out = keras.layers.Dense(1, activation="sigmoid", dtype="float32", name=arch.OUTPUT)(head)
+    return keras.Model({arch.NUCLEOTIDES: nuc_in, arch.PROTEINS: prot_in, arch.FEATURES: feat_in}, out, name="rnaigloo")
 
 
 def _sequence_branch(tokens, c: dict[str, Any], prefix: str, n_tokens: int, seed: int):
     """Embedding + IGLOO stacks for one token input, from the ``prefix_*`` settings."""
-    x = keras.layers.Embedding(n_tokens + 1, c[f"{prefix}_embed"], name=f"{prefix}_embedding")(tokens)
+    x = keras.layers.Embedding(n_tokens + 1, c[f"{prefix}_embed"], name=arch.embedding_layer(prefix))(tokens)
     return igloo_branch(
         x,
         filters=c[f"{prefix}_filters"],

@@ -17,12 +17,17 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from rnaigloo import __version__
-from rnaigloo.encoding.features import ENCODING_VERSION, N_FEATURES
+from rnaigloo.architecture import ARCHITECTURE_VERSION
+from rnaigloo.encoding.features import ENCODING_VERSION, N_FEATURES, encode_sequences
 from rnaigloo.errors import ModelError
 from rnaigloo.io.files import atomic_path, write_json_atomic
+from rnaigloo.network import probes
 
-FORMAT_VERSION = 1
+# 2: the card holds the architecture version and the probe scores (rnaigloo 0.2).
+FORMAT_VERSION = 2
 DEFAULT_MODEL_NAME = "human.keras"
 
 
@@ -71,7 +76,9 @@ def library_versions() -> dict[str, str]:
 def save_model(model, path: str | os.PathLike, card: dict[str, Any]) -> dict[str, Any]:
     """Save ``model`` to ``path`` (a ``.keras`` file) and its card beside it.
 
-    The card gets ``format_version``, ``model_file`` and ``sha256`` filled in.
+    The card gets ``format_version``, ``model_file``, ``sha256``, the architecture
+    version and the Keras scores of the probe transcripts (:mod:`rnaigloo.network.probes`)
+    filled in.
 
     Returns:
         The card as written.
@@ -79,9 +86,17 @@ def save_model(model, path: str | os.PathLike, card: dict[str, Any]) -> dict[str
     path = Path(path)
     if path.suffix != ".keras":
         raise ModelError(f"model file name must end in .keras, found {path.name!r}")
+    probe_entry = probes.card_entry(lambda seqs: keras_scores(model, card["config"], seqs))
     with atomic_path(path, suffix=".keras") as tmp:
         model.save(tmp)
-        full = {"format_version": FORMAT_VERSION, "model_file": path.name, "sha256": sha256_of(tmp), **card}
+        full = {
+            "format_version": FORMAT_VERSION,
+            "model_file": path.name,
+            "sha256": sha256_of(tmp),
+            **card,
+            "architecture": {"version": ARCHITECTURE_VERSION},
+            "probes": probe_entry,
+        }
     write_json_atomic(card_path(path), full)
     return full
 
@@ -120,6 +135,7 @@ class LoadedModel:
             except Exception as err:  # Keras raises many types for a bad file
                 first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
                 raise ModelError(f"cannot load {self.path} as a Keras model: {first}") from None
+            probes.verify(self.card, lambda seqs: keras_scores(self._keras, self.config, seqs), self.path.name, "TensorFlow")
         return self._keras
 
     @property
@@ -128,8 +144,22 @@ class LoadedModel:
         if self._numpy is None:
             from rnaigloo.network.engine import load_numpy_network
 
-            self._numpy = load_numpy_network(self.path, self.config)
+            network = load_numpy_network(self.path, self.config)
+            probes.verify(self.card, lambda seqs: numpy_scores(network, self.config, seqs), self.path.name, "NumPy")
+            self._numpy = network
         return self._numpy
+
+
+def keras_scores(model: Any, config: dict[str, Any], sequences: list[str]) -> np.ndarray:
+    """Scores of plain sequences by a Keras model (float32, no mixed precision)."""
+    batch = encode_sequences(sequences, config["nuc_len"], config["prot_len"])
+    inputs = {k: v.astype(np.int32) if v.dtype.kind in "iu" else v for k, v in batch.model_inputs().items()}
+    return np.asarray(model(inputs, training=False), dtype=np.float64).reshape(-1)
+
+
+def numpy_scores(network: Any, config: dict[str, Any], sequences: list[str]) -> np.ndarray:
+    """Scores of plain sequences by the NumPy engine."""
+    return network.predict(encode_sequences(sequences, config["nuc_len"], config["prot_len"]).model_inputs())
 
 
 def read_card(path: str | os.PathLike) -> dict[str, Any]:
@@ -155,7 +185,7 @@ def read_card(path: str | os.PathLike) -> dict[str, Any]:
             f"model {path.name} has format version {card['format_version']} (made by rnaigloo "
             f"{card.get('rnaigloo_version', '?')}); this rnaigloo {__version__} reads format {FORMAT_VERSION}"
         )
-    for key in ("sha256", "threshold", "config", "encoding"):
+    for key in ("sha256", "threshold", "config", "encoding", "architecture", "probes"):
         if key not in card:
             raise ModelError(f"model card {cpath} lacks {key!r}")
     encoding = card["encoding"]
@@ -164,6 +194,11 @@ def read_card(path: str | os.PathLike) -> dict[str, Any]:
             f"model {path.name} was trained on encoding version {encoding.get('version')} "
             f"({encoding.get('n_features')} features); this rnaigloo {__version__} computes version "
             f"{ENCODING_VERSION} ({N_FEATURES} features): retrain it or use the rnaigloo that made it"
+        )
+    if card["architecture"].get("version") != ARCHITECTURE_VERSION:
+        raise ModelError(
+            f"model {path.name} has architecture version {card['architecture'].get('version')}; this rnaigloo "
+            f"{__version__} builds and reads version {ARCHITECTURE_VERSION}: retrain it or use the rnaigloo that made it"
         )
     actual = sha256_of(path)
     if actual != card["sha256"]:

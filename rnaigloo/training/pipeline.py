@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from rnaigloo.architecture import FEATURES, NUCLEOTIDES, PROTEINS
 from rnaigloo.encoding.features import encode_sequences
 from rnaigloo.training.augment import crop_flanks
 
@@ -46,7 +47,7 @@ def make_dataset(enc, y, idx, weights, batch_size, seed, epochs, first_epoch, se
         f.set_shape((None, feats.shape[1]))
         yy.set_shape((None,))
         ww.set_shape((None,))
-        return {"nucleotides": n, "proteins": p, "features": f}, yy, ww
+        return {NUCLEOTIDES: n, PROTEINS: p, FEATURES: f}, yy, ww
 
     if epochs is None:
         rows = tf.data.Dataset.from_tensor_slices(idx.astype(np.int64)).batch(batch_size)
@@ -66,9 +67,9 @@ def predict_rows(model, enc, idx) -> np.ndarray:
     for start in range(0, len(idx), 1024):
         rows = idx[start : start + 1024]
         inputs = {
-            "nucleotides": enc.nucleotides[rows].astype(np.int32),
-            "proteins": enc.proteins[rows].astype(np.int32),
-            "features": enc.features[rows],
+            NUCLEOTIDES: enc.nucleotides[rows].astype(np.int32),
+            PROTEINS: enc.proteins[rows].astype(np.int32),
+            FEATURES: enc.features[rows],
         }
         out.append(np.asarray(model(inputs, training=False)).reshape(-1))
     return np.concatenate(out) if out else np.zeros(0)
