@@ -47,7 +47,7 @@ def _threads_option(func):
         "--threads",
         type=click.IntRange(min=1),
         default=None,
-        help="Threads for TensorFlow and encoding [default: the cores available to the process].",
+        help="CPU cores to use: worker processes of the NumPy engine, thread pools of TensorFlow (train, --engine tensorflow) [default: the cores available to the process].",
     )(func)
 
 
@@ -354,7 +354,7 @@ def model_info(ctx: click.Context, model: str | None, markdown: bool, as_json: b
     """
     _set_flags(ctx, debug)
     stdout, _ = _streams(ctx)
-    from rnaigloo.network.modelfile import card_markdown, default_model_path, read_card
+    from rnaigloo.network.modelfile import card_markdown, card_summary, default_model_path, read_card
 
     path = Path(model) if model else default_model_path()
     card = read_card(path)
@@ -363,14 +363,7 @@ def model_info(ctx: click.Context, model: str | None, markdown: bool, as_json: b
     elif markdown:
         stdout.write(card_markdown(card))
     else:
-        m = card.get("validation_metrics", {})
-        stdout.write(
-            f"{path}\n  SHA-256 {card['sha256']} (checked)\n  threshold {card['threshold']:.4f}\n"
-            f"  trained on {card.get('training_data', {}).get('coding')} coding / "
-            f"{card.get('training_data', {}).get('noncoding')} non-coding transcripts, seed "
-            f"{card.get('training', {}).get('seed')}\n  validation MCC {m.get('mcc', float('nan')):.4f}, "
-            f"AUROC {m.get('auroc') or float('nan'):.4f}\n"
-        )
+        stdout.write(card_summary(card, path))
 
 
 def main(argv: Sequence[str] | None = None, stdout: IO[str] | None = None, stderr: IO[str] | None = None) -> int:

@@ -50,3 +50,21 @@ def test_bundled_model_tells_the_composed_mrnas_from_the_random_lncrnas():
     calls = [r["classification"] for r in _table(run_cli("classify", EXAMPLES / "transcripts.fa.gz", "-q").stdout)]
     agree = sum(k == c for k, c in zip(kinds, calls))
     assert agree >= 36  # of 40: the example transcripts are easy by design
+
+
+def test_readme_card_table_is_the_bundled_card():
+    """The README shows `rnaigloo model-info --markdown` of the bundled model, verbatim."""
+    from rnaigloo.network.modelfile import card_markdown
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert card_markdown(read_card(default_model_path())) in readme
+
+
+def test_readme_python_api_example_runs_from_the_clone_root(monkeypatch, capsys):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Python API") :]
+    code = section[section.index("```python\n") + len("```python\n") : section.index("```\n", section.index("```python"))]
+    monkeypatch.chdir(ROOT)
+    exec(compile(code, "README.md", "exec"), {})
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 40 and all(len(line.split()) == 5 for line in lines)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import io
 import json
+import os
 import subprocess
 import sys
 import zipfile
@@ -209,3 +210,12 @@ def test_classifier_load_takes_one_path_as_well_as_a_list(model_file):
     assert [m.path for m in one.models] == [m.path for m in listed.models] == [model_file]
     scores, _ = one.score_sequences(["ATGAAACCCGGGTTTTAA", ""])
     np.testing.assert_array_equal(scores, listed.score_sequences(["ATGAAACCCGGGTTTTAA", ""])[0])
+
+
+@pytest.mark.skipif(not os.environ.get("RNAIGLOO_TEST_INSTALLED"), reason="set by .ci/run, which tests the built wheel")
+def test_the_installed_wheel_is_what_is_tested():
+    repo = Path(__file__).resolve().parents[1]
+    assert repo not in PACKAGE.parents, f"tests imported the source tree ({PACKAGE}), not the installed wheel"
+    from rnaigloo.network.modelfile import default_model_path
+
+    assert default_model_path().is_file() and repo not in default_model_path().parents

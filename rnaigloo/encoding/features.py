@@ -1,7 +1,8 @@
 """Encodings and hand-made features of transcripts.
 
-Plain numpy, no TensorFlow: this module is imported by the FASTA checks, the
-benchmarks and the tests without paying for a deep-learning import.
+Plain NumPy, never TensorFlow: the NumPy engine, the benchmarks and the tests use it
+without paying for a deep-learning import. This is the one encoding: training,
+evaluation and both classification engines call :func:`encode_sequences`.
 
 Conventions used throughout:
 

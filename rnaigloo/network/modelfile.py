@@ -227,6 +227,20 @@ def _fmt(value: Any) -> str:
     return "NA" if value is None else str(value)
 
 
+def card_summary(card: dict[str, Any], path: Path) -> str:
+    """A few lines on a checked model (what ``rnaigloo model-info`` prints by default)."""
+    m = card.get("validation_metrics", {})
+    data, training = card.get("training_data", {}), card.get("training", {})
+    return (
+        f"{path}\n  SHA-256 {card['sha256']} (checked)\n  threshold {card['threshold']:.4f}\n"
+        f"  trained on {data.get('coding')} coding / {data.get('noncoding')} non-coding transcripts, seed "
+        f"{training.get('seed')}\n  validation MCC {m.get('mcc', float('nan')):.4f}, "
+        f"AUROC {m.get('auroc') or float('nan'):.4f}\n"
+        f"  architecture {card['architecture']['version']}, encoding {card['encoding']['version']}, "
+        f"{len(card['probes']['scores'])} probe scores\n"
+    )
+
+
 def card_markdown(card: dict[str, Any]) -> str:
     """The model card as Markdown (what ``rnaigloo model-info --markdown`` prints)."""
     lines = [f"### Model card: {card.get('name', card.get('model_file', 'model'))}", ""]
