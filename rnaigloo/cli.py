@@ -366,6 +366,58 @@ def model_info(ctx: click.Context, model: str | None, markdown: bool, as_json: b
         stdout.write(card_summary(card, path))
 
 
+@cli.command(context_settings=CONTEXT, short_help="Split FASTA into shards by record, for parallel classify jobs.")
+@click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
+@click.option("-n", "--shards", type=click.IntRange(min=1), required=True, help="Number of shards to write.")
+@click.option(
+    "-d", "--out-dir", required=True, metavar="DIR", help="Directory for shard_0001.fa ... and manifest.json (created if missing)."
+)
+@click.option("--gzip", "gzipped", is_flag=True, help="Write gzipped shards (shard_0001.fa.gz ...).")
+@_common
+@click.pass_context
+def split(ctx: click.Context, inputs: tuple[str, ...], shards: int, out_dir: str, gzipped: bool, quiet: bool, debug: bool) -> None:
+    """Split FASTA files into shards of consecutive records for parallel 'classify' jobs.
+
+    Checks every record as 'classify' does (duplicate IDs across the whole input
+    included), then writes the shards and a manifest. 'rnaigloo merge' joins the
+    shards' tables into the table one 'classify' run would write.
+    """
+    _set_flags(ctx, debug)
+    _, stderr = _streams(ctx)
+    if "-" in inputs:
+        raise click.UsageError("split reads its input twice; give files, not '-' (stdin)")
+    _require_inputs(inputs)
+    from rnaigloo.io.shards import split_fasta
+
+    log = (lambda msg: None) if quiet else (lambda msg: print(f"rnaigloo: {msg}", file=stderr))
+    written = split_fasta(inputs, shards, out_dir, gzipped=gzipped, log=log)
+    log(f"{sum(s.records for s in written)} records -> {len(written)} shards in {out_dir}")
+
+
+@cli.command(context_settings=CONTEXT, short_help="Merge the shards' classify tables into one table, in input order.")
+@click.argument("tables", nargs=-1, required=True, metavar="TABLE...")
+@click.option("--manifest", required=True, metavar="JSON", help="The manifest.json 'rnaigloo split' wrote with the shards.")
+@click.option("-o", "--output", default="-", metavar="FILE", help="Merged TSV ('-' for stdout).")
+@_common
+@click.pass_context
+def merge(ctx: click.Context, tables: tuple[str, ...], manifest: str, output: str, quiet: bool, debug: bool) -> None:
+    """Join the classify tables of the shards of one 'split' into the single-run table.
+
+    Tables may be given in any order: each is matched to its shard by the manifest
+    and must hold all of that shard's rows.
+    """
+    _set_flags(ctx, debug)
+    stdout, stderr = _streams(ctx)
+    from rnaigloo.classify.classifier import check_output_path
+    from rnaigloo.io.shards import merge_tables
+
+    if output != "-":
+        check_output_path(output)
+    rows = merge_tables(tables, manifest, output, stdout)
+    if not quiet:
+        stderr.write(f"rnaigloo: {rows} rows from {len(tables)} tables -> {'stdout' if output == '-' else output}\n")
+
+
 def main(argv: Sequence[str] | None = None, stdout: IO[str] | None = None, stderr: IO[str] | None = None) -> int:
     """Run the command line; returns the exit code instead of exiting.
 
