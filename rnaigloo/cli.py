@@ -466,6 +466,13 @@ def main(argv: Sequence[str] | None = None, stdout: IO[str] | None = None, stder
     except Exception as err:  # the last guard: one line, never a traceback by default
         if obj.get("debug"):
             traceback.print_exc(file=stderr)
+        if isinstance(err, ModuleNotFoundError):
+            from rnaigloo.runtime import missing_dependency_message
+
+            message = missing_dependency_message(err.name)
+            if message is not None:  # an install without TensorFlow (the classify image)
+                stderr.write(f"rnaigloo: error: {message}\n")
+                return 1
         first = str(err).strip().splitlines()[0] if str(err).strip() else ""
         stderr.write(f"rnaigloo: error: {type(err).__name__}: {first} (run with --debug for details)\n")
         return 1
