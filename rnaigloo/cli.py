@@ -222,7 +222,9 @@ def _parse_settings(config_file: str | None, settings: tuple[str, ...]) -> dict[
 @click.option("--noncoding", multiple=True, required=True, metavar="FASTA", help="Known non-coding transcripts (repeatable).")
 @click.option("-o", "--output", required=True, metavar="MODEL.keras", help="Model file to write; its card and report go beside it.")
 @click.option("--epochs", type=click.IntRange(min=1), default=30, help="Most epochs to run.")
-@click.option("-b", "--batch-size", type=click.IntRange(min=1), default=64, help="Training batch size.")
+@click.option(
+    "-b", "--batch-size", type=click.IntRange(min=1), default=64, help="Training batch size per device (replica)."
+)
 @click.option("--seed", type=int, default=42, help="Seeds the split, shuffling, weights and dropout.")
 @click.option("--val-fraction", type=float, default=0.1, help="Share of the data (grouped by gene) kept for validation.")
 @click.option("--patience", type=click.IntRange(min=1), default=4, help="Epochs without a better validation loss before stopping.")
@@ -233,6 +235,13 @@ def _parse_settings(config_file: str | None, settings: tuple[str, ...]) -> dict[
     "--mixed-precision",
     is_flag=True,
     help="Train in float16 on a GPU / bfloat16 on a CPU (float32 weights); the model keeps this policy.",
+)
+@click.option(
+    "--devices",
+    default="all",
+    metavar="all|cpu|0,1",
+    help="all: every GPU TensorFlow sees (mirrored when more than one), else the CPU; cpu: the CPU only; "
+    "0,1: these GPUs. The global batch is --batch-size times the devices.",
 )
 @_threads_option
 @_common
@@ -251,6 +260,7 @@ def train(
     settings: tuple[str, ...],
     resume: bool,
     mixed_precision: bool,
+    devices: str,
     threads: int | None,
     quiet: bool,
     debug: bool,
@@ -282,6 +292,7 @@ def train(
         patience=patience,
         resume=resume,
         mixed_precision=mixed_precision,
+        devices=devices,
         verbose=verbose,
         log=(lambda msg: None) if quiet else (lambda msg: print(f"rnaigloo: {msg}", file=stderr)),
     )

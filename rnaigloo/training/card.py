@@ -36,7 +36,9 @@ def training_summary(state: dict[str, Any], **settings: Any) -> dict[str, Any]:
         "epochs_max": settings["epochs"],
         "epochs_run": len(state["history"]),
         "best_epoch": state["best_epoch"],
-        "batch_size": settings["batch_size"],
+        "batch_size": settings["batch_size"],  # per replica
+        "replicas": settings["replicas"],
+        "global_batch_size": settings["batch_size"] * settings["replicas"],
         "patience": settings["patience"],
         "val_fraction": settings["val_fraction"],
         "class_weights": settings["weights"],

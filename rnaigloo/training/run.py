@@ -16,6 +16,7 @@ import math
 import os
 import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -76,6 +77,7 @@ def train(
     patience: int = 4,
     resume: bool = False,
     mixed_precision: bool = False,
+    devices: str = "all",
     verbose: int = 1,
     log: Callable[[str], None] = lambda msg: print(msg, file=sys.stderr),
 ) -> TrainResult:
@@ -90,13 +92,16 @@ def train(
         output: the model file to write (must end in ``.keras``).
         config: model settings over :data:`rnaigloo.network.model.DEFAULT_CONFIG`.
         epochs: the most epochs to run.
-        batch_size: training batch size.
+        batch_size: training batch size per replica (device); the global batch is this
+            times the replicas (see :mod:`rnaigloo.training.devices`).
         seed: seeds the split, the shuffling, the weights and dropout.
         val_fraction: share of the data (by gene) kept for validation.
         patience: epochs without a better validation loss before stopping.
         resume: continue from the checkpoint of an interrupted run with the same
             settings and data.
         mixed_precision: compute in float16 (GPU) or bfloat16 (CPU), weights in float32.
+        devices: ``all`` (every GPU, mirrored when more than one; else the CPU), ``cpu``,
+            or GPU indices such as ``0,1``; ``TF_CONFIG`` set to a cluster trains across machines.
         verbose: 0 silent, 1 progress bar, 2 a line per epoch.
         log: where messages go.
     """
@@ -135,16 +140,31 @@ def train(
     import keras
     import tensorflow as tf
 
+    from rnaigloo.training.devices import choose_devices
+
+    placement = choose_devices(devices)
+    global_batch = batch_size * placement.replicas
+    if placement.replicas > 1:  # the global batch sets the steps: resume only on as many replicas
+        fingerprint = _fingerprint({**settings, "replicas": placement.replicas})
+    scratch = None
+    if not placement.chief:  # the other workers of a cluster train beside the chief and keep nothing
+        scratch = Path(tempfile.mkdtemp(prefix="rnaigloo-worker-"))
+        output, ckpt = scratch / output.name, scratch / ckpt.name
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
     with _precision_policy(mixed_precision):
-        steps = math.ceil(len(train_idx) / batch_size)
-        model, state = _model_and_state(cfg, steps, ckpt, fingerprint, resume, log)
+        steps = math.ceil(len(train_idx) / global_batch)
+        with placement.strategy.scope():  # the model's variables live on the replicas
+            model, state = _model_and_state(cfg, steps, ckpt, fingerprint, resume, log)
         train_ds = make_dataset(
-            enc, y, train_idx, weights, batch_size, seed, epochs, state["epoch"],
+            enc, y, train_idx, weights, global_batch, seed, epochs, state["epoch"],
             sequences=getattr(data, "sequences", None), augment=cfg["augment"],
         )  # fmt: skip
-        val_ds = make_dataset(enc, y, val_idx, None, batch_size, seed, None, 0)
+        val_ds = make_dataset(enc, y, val_idx, None, global_batch, seed, None, 0)
+        if placement.workers > 1:  # every worker builds the same batches; each takes its share
+            options = tf.data.Options()
+            options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+            train_ds, val_ds = train_ds.with_options(options), val_ds.with_options(options)
         checkpointer = Checkpointer(ckpt, fingerprint, state, patience, log)
 
         t_fit = time.time()
@@ -170,7 +190,7 @@ def train(
         summary = data_summary(data, train_idx, val_idx)
         training = training_summary(
             state, epochs=epochs, batch_size=batch_size, patience=patience, val_fraction=val_fraction,
-            weights=weights, seed=seed, device="GPU" if tf.config.list_physical_devices("GPU") else "CPU",
+            weights=weights, seed=seed, device=placement.description, replicas=placement.replicas,
             precision=keras.mixed_precision.global_policy().name,
         )  # fmt: skip
         versions = library_versions()
@@ -184,6 +204,8 @@ def train(
         write_json_atomic(output.with_name(output.stem + ".report.json"), report)
         plot_history(state["history"], output.with_name(output.stem + ".report.png"))
         shutil.rmtree(ckpt, ignore_errors=True)
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
         log(
             f"wrote {output}: validation MCC {val_mcc:.4f} at threshold {threshold:.3f}, "
             f"{training['epochs_run']} epochs (best {state['best_epoch']}), {seconds:.0f} s"
