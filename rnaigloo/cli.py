@@ -419,8 +419,8 @@ def merge(ctx: click.Context, tables: tuple[str, ...], manifest: str, output: st
     """
     _set_flags(ctx, debug)
     stdout, stderr = _streams(ctx)
-    from rnaigloo.classify.classifier import check_output_path
-    from rnaigloo.io.shards import merge_tables
+    from rnaigloo.classify.merge import merge_tables
+    from rnaigloo.io.files import check_output_path
 
     if output != "-":
         check_output_path(output)

@@ -1,15 +1,15 @@
-"""Split FASTA input into shards by record, and merge the shards' tables back in input order.
+"""Split FASTA input into shards by record, with a manifest for merging their results.
 
 A pipeline engine (Snakemake, Nextflow) classifies a large assembly as many jobs:
 ``rnaigloo split`` cuts the input into K shards of consecutive records, each shard is
-classified on its own, and ``rnaigloo merge`` joins the tables into exactly the table one
-``rnaigloo classify`` run over the whole input writes.
+classified on its own, and ``rnaigloo merge`` (:mod:`rnaigloo.classify.merge`) joins the
+tables into exactly the table one ``rnaigloo classify`` run over the whole input writes.
 
 The split reads every record through the same reader as ``classify``, in one stream over
 all inputs, so anything a single run would reject (a duplicate ID across inputs or across
 what become different shards, a protein record, a truncated gzip) is rejected by the
 split with the same message, before any job starts. The split writes a manifest beside
-the shards (records, first and last sequence name of each); the merge checks each table
+the shards (records, first and last header of each); the merge checks each table
 against it, so a missing, repeated, truncated or foreign table is an error rather than a
 silently wrong result, and it orders the tables itself (pipeline engines may hand them
 over in any order).
@@ -28,10 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from rnaigloo.classify.classifier import atomic_output, clean_name, tsv_header
 from rnaigloo.errors import InputError
 from rnaigloo.io.fasta import read_many
-from rnaigloo.network.modelfile import publish
+from rnaigloo.io.files import publish
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_FORMAT = "rnaigloo-shards"
@@ -47,7 +46,7 @@ def shard_names(shards: int, gzipped: bool = False) -> list[str]:
 
 @dataclass(frozen=True)
 class Shard:
-    """One shard as the manifest records it."""
+    """One shard as the manifest records it (``first``, ``last``: header lines without ``>``)."""
 
     file: str
     records: int
@@ -126,8 +125,8 @@ def split_fasta(
                     rec = next(records)
                     fh.write(f">{rec.header}\n{rec.sequence}\n" if rec.sequence else f">{rec.header}\n")
                     if k == 0:
-                        first = clean_name(rec.header)
-                    last = clean_name(rec.header)
+                        first = rec.header
+                    last = rec.header
             written.append(Shard(name, size, first, last))
         manifest = {
             "format": MANIFEST_FORMAT,
@@ -185,84 +184,3 @@ def read_manifest(path: str | os.PathLike) -> list[Shard]:
         return [Shard(str(s["file"]), int(s["records"]), str(s["first"]), str(s["last"])) for s in data["shards"]]
     except (KeyError, TypeError, ValueError):
         raise InputError(f"{path}: shard manifest is damaged (a shard entry lacks file, records, first or last)") from None
-
-
-def _first_name(path: str | os.PathLike) -> tuple[str, str]:
-    """The header line and the first row's sequence name of a table."""
-    try:
-        with open(path, encoding="utf-8", newline="") as fh:
-            header = fh.readline()
-            row = fh.readline()
-    except FileNotFoundError:
-        raise InputError(f"table not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise InputError(f"{path}: cannot read the table ({err})") from None
-    return header, row.split("\t", 1)[0] if row else ""
-
-
-def merge_tables(
-    tables: Sequence[str | os.PathLike],
-    manifest: str | os.PathLike,
-    output: str | os.PathLike | None,
-    stdout: IO[str],
-) -> int:
-    """Join the shards' classify tables into the table of one run over the whole input.
-
-    Each table is matched to its shard by its first sequence name, so the tables may be
-    given in any order; each must hold exactly its shard's records (count, first and last
-    name) under the classify header. The output appears only when complete.
-
-    Args:
-        tables: one classify TSV per shard.
-        manifest: the ``manifest.json`` that ``split`` wrote with the shards.
-        output: the merged TSV (``None`` or ``-`` for ``stdout``).
-        stdout: where ``-`` writes.
-
-    Returns:
-        The number of rows written.
-
-    Raises:
-        InputError: a table is missing, repeated, foreign, truncated or has another header.
-    """
-    shards = read_manifest(manifest)
-    by_first = {s.first: i for i, s in enumerate(shards)}
-    placed: dict[int, str | os.PathLike] = {}
-    header = tsv_header()
-    for table in tables:
-        found_header, first = _first_name(table)
-        if found_header != header:
-            shown = found_header.rstrip("\n")[:80] or "an empty file"
-            raise InputError(f"{table}: expected a classify table with the header {header.rstrip()!r}, found {shown!r}")
-        i = by_first.get(first)
-        if i is None:
-            raise InputError(f"{table}: its first row ({first!r}) starts none of the shards in {manifest}")
-        if i in placed:
-            raise InputError(f"{table} and {placed[i]} are both the table of {shards[i].file}; give each shard's table once")
-        placed[i] = table
-    missing = [s.file for i, s in enumerate(shards) if i not in placed]
-    if missing:
-        raise InputError(f"no table given for {len(missing)} of {len(shards)} shards (first: {missing[0]})")
-
-    rows = 0
-    columns = header.count("\t")
-    with atomic_output(output, stdout) as out:
-        out.write(header)
-        for i, shard in enumerate(shards):
-            table = placed[i]
-            n = 0
-            name = ""
-            with open(table, encoding="utf-8", newline="") as fh:
-                fh.readline()
-                for line in fh:
-                    if not line.endswith("\n") or line.count("\t") != columns:
-                        raise InputError(f"{table}, row {n + 1}: expected {columns + 1} tab-separated fields and a line end")
-                    out.write(line)
-                    n += 1
-                    name = line.split("\t", 1)[0]
-            if n != shard.records or name != shard.last:
-                raise InputError(
-                    f"{table}: expected the {shard.records} rows of {shard.file} (last {shard.last!r}), "
-                    f"found {n} rows (last {name!r}); was the shard classified completely?"
-                )
-            rows += n
-    return rows
