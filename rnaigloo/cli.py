@@ -383,15 +383,32 @@ def model_info(ctx: click.Context, model: str | None, markdown: bool, as_json: b
 @click.option(
     "-d", "--out-dir", required=True, metavar="DIR", help="Directory for shard_0001.fa ... and manifest.json (created if missing)."
 )
+@click.option(
+    "-b",
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=256,
+    help="The -b of the classify runs: shards hold whole batches, so scores match one run to the last digit.",
+)
 @click.option("--gzip", "gzipped", is_flag=True, help="Write gzipped shards (shard_0001.fa.gz ...).")
 @_common
 @click.pass_context
-def split(ctx: click.Context, inputs: tuple[str, ...], shards: int, out_dir: str, gzipped: bool, quiet: bool, debug: bool) -> None:
+def split(
+    ctx: click.Context,
+    inputs: tuple[str, ...],
+    shards: int,
+    out_dir: str,
+    batch_size: int,
+    gzipped: bool,
+    quiet: bool,
+    debug: bool,
+) -> None:
     """Split FASTA files into shards of consecutive records for parallel 'classify' jobs.
 
     Checks every record as 'classify' does (duplicate IDs across the whole input
-    included), then writes the shards and a manifest. 'rnaigloo merge' joins the
-    shards' tables into the table one 'classify' run would write.
+    included), then writes the shards and a manifest. Each shard holds whole batches
+    of --batch-size records; classify the shards with the same -b, and 'rnaigloo merge'
+    joins their tables into exactly the table one 'classify' run would write.
     """
     _set_flags(ctx, debug)
     _, stderr = _streams(ctx)
@@ -401,7 +418,7 @@ def split(ctx: click.Context, inputs: tuple[str, ...], shards: int, out_dir: str
     from rnaigloo.io.shards import split_fasta
 
     log = (lambda msg: None) if quiet else (lambda msg: print(f"rnaigloo: {msg}", file=stderr))
-    written = split_fasta(inputs, shards, out_dir, gzipped=gzipped, log=log)
+    written = split_fasta(inputs, shards, out_dir, batch_size=batch_size, gzipped=gzipped, log=log)
     log(f"{sum(s.records for s in written)} records -> {len(written)} shards in {out_dir}")
 
 

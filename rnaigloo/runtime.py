@@ -94,6 +94,7 @@ def start_tensorflow(threads: int | None = None, debug: bool = False):
 
 def limit_numpy_threads(threads: int) -> None:
     """Limit the BLAS/OpenMP threads NumPy uses in this process."""
+    import numpy  # noqa: F401 - threadpoolctl limits only the BLAS libraries already loaded
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(threads)

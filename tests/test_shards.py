@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, run_cli
+from conftest import EXAMPLES, ROOT, run_cli
 
-from rnaigloo.io.shards import shard_names
+from rnaigloo.io.shards import shard_names, shard_sizes
 
 STOPS = ("TAA", "TAG", "TGA")
 SENSE = [a + b + c for a in "ACGT" for b in "ACGT" for c in "ACGT" if a + b + c not in STOPS]
@@ -35,8 +38,8 @@ def generated_fasta(path: Path, n: int, seed: int = 7) -> Path:
     return path
 
 
-def _split_classify_merge(inputs: list[Path], shards: int, work: Path, *extra: str, order=None) -> Path:
-    res = run_cli("split", *inputs, "-n", str(shards), "-d", work, "-q", *extra)
+def _split_classify_merge(inputs: list[Path], shards: int, work: Path, *extra: str, order=None, batch=256) -> Path:
+    res = run_cli("split", *inputs, "-n", str(shards), "-d", work, "-q", "-b", str(batch), *extra)
     assert res.code == 0, res.stderr
     gz = "--gzip" in extra
     names = shard_names(shards, gz)
@@ -44,7 +47,7 @@ def _split_classify_merge(inputs: list[Path], shards: int, work: Path, *extra: s
     tables = []
     for name in names:
         table = work / (name.split(".")[0] + ".tsv")
-        res = run_cli("classify", work / name, "-o", table, "-q", "-t", "1")
+        res = run_cli("classify", work / name, "-o", table, "-q", "-t", "1", "-b", str(batch))
         assert res.code == 0, res.stderr
         tables.append(table)
     if order is not None:
@@ -64,9 +67,10 @@ def test_split_classify_merge_equals_one_run(tmp_path):
     assert merged.read_bytes() == single.read_bytes()
     assert single.read_text().count("\n") == 2003  # header + 2000 + 2 short records
     manifest = json.loads((tmp_path / "shards" / "manifest.json").read_text())
-    assert [s["records"] for s in manifest["shards"]] == [501, 501, 500, 500]
+    # whole batches of 256: 2002 records are 8 batches, two a shard, the short one last
+    assert [s["records"] for s in manifest["shards"]] == [512, 512, 512, 466]
     names = [line.split("\t")[0] for line in single.read_text().splitlines()[1:]]
-    starts = [0, 501, 1002, 1502]
+    starts = [0, 512, 1024, 1536]
     assert [s["first"].replace("\t", " ") for s in manifest["shards"]] == [names[i] for i in starts]
     assert [s["last"].replace("\t", " ") for s in manifest["shards"]] == [names[i - 1] for i in starts[1:]] + [names[-1]]
     assert manifest["shards"][0]["first"].endswith("\tsample=a b")  # the header as read; the table writes a space
@@ -75,8 +79,8 @@ def test_split_classify_merge_equals_one_run(tmp_path):
 def test_split_gzipped_shards_over_several_inputs(tmp_path):
     inputs = [EXAMPLES / "transcripts.fa.gz", generated_fasta(tmp_path / "more.fa", 30)]
     single = tmp_path / "single.tsv"
-    assert run_cli("classify", *inputs, "-o", single, "-q", "-t", "1").code == 0
-    merged = _split_classify_merge(inputs, 3, tmp_path / "shards", "--gzip")
+    assert run_cli("classify", *inputs, "-o", single, "-q", "-t", "1", "-b", "16").code == 0
+    merged = _split_classify_merge(inputs, 3, tmp_path / "shards", "--gzip", batch=16)
     assert merged.read_bytes() == single.read_bytes()
     with gzip.open(tmp_path / "shards" / "shard_0001.fa.gz", "rt") as fh:
         assert fh.readline().startswith(">")
@@ -85,10 +89,39 @@ def test_split_gzipped_shards_over_several_inputs(tmp_path):
 def test_one_shard_and_as_many_shards_as_records(tmp_path):
     fasta = generated_fasta(tmp_path / "tx.fa", 5)  # 7 records
     single = tmp_path / "single.tsv"
-    assert run_cli("classify", fasta, "-o", single, "-q", "-t", "1").code == 0
+    assert run_cli("classify", fasta, "-o", single, "-q", "-t", "1", "-b", "1").code == 0
     for k in (1, 7):
-        merged = _split_classify_merge([fasta], k, tmp_path / f"k{k}")
+        merged = _split_classify_merge([fasta], k, tmp_path / f"k{k}", batch=1)
         assert merged.read_bytes() == single.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("total", "shards", "batch", "sizes"),
+    [
+        (2002, 4, 256, [512, 512, 512, 466]),
+        (10, 3, 1, [4, 3, 3]),
+        (1000, 3, 256, [512, 256, 232]),
+        (256, 1, 256, [256]),
+        (257, 2, 256, [256, 1]),
+    ],
+)
+def test_shards_hold_whole_batches(total, shards, batch, sizes):
+    assert shard_sizes(total, shards, batch) == sizes
+
+
+def test_one_blas_thread_means_one(tmp_path):
+    # -t 1 scores in the main process; its BLAS must be limited like the workers' (it was
+    # not when NumPy loaded after the limit), or scores differ from -t 2 in the last digit
+    code = (
+        "from rnaigloo.runtime import limit_numpy_threads; limit_numpy_threads(1); "
+        "from threadpoolctl import threadpool_info; "
+        "print(sorted({i['num_threads'] for i in threadpool_info() if i['user_api'] == 'blas'}))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env.pop(var, None)
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, env=env).stdout
+    assert out.strip() == "[1]"
 
 
 def test_duplicate_id_across_shards_fails_like_one_run(tmp_path):
@@ -118,8 +151,10 @@ def test_bad_record_late_in_the_input_leaves_no_shards(tmp_path):
 
 def test_split_refusals(tmp_path):
     fasta = generated_fasta(tmp_path / "tx.fa", 2)  # 4 records
-    res = run_cli("split", fasta, "-n", "5", "-d", tmp_path / "s")
-    assert res.code == 1 and "4 record(s) cannot fill 5 shards" in res.stderr
+    res = run_cli("split", fasta, "-n", "5", "-d", tmp_path / "s", "-b", "1")
+    assert res.code == 1 and "4 record(s) cannot fill 5 shards; ask for 4 shard(s) or fewer" in res.stderr
+    res = run_cli("split", fasta, "-n", "2", "-d", tmp_path / "s")
+    assert res.code == 1 and "4 record(s) (1 batch(es) of 256) cannot fill 2 shards; ask for 1 shard(s)" in res.stderr
     res = run_cli("split", "-", "-n", "2", "-d", tmp_path / "s")
     assert res.code == 2 and "not '-'" in res.stderr
     res = run_cli("split", tmp_path / "missing.fa", "-n", "2", "-d", tmp_path / "s")
@@ -135,7 +170,7 @@ def test_split_refusals(tmp_path):
 def shard_tables(tmp_path):
     fasta = generated_fasta(tmp_path / "tx.fa", 40)
     work = tmp_path / "shards"
-    _split_classify_merge([fasta], 3, work)
+    _split_classify_merge([fasta], 3, work, batch=8)
     return work, [work / f"shard_000{i}.tsv" for i in (1, 2, 3)]
 
 

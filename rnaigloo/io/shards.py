@@ -54,16 +54,30 @@ class Shard:
     last: str
 
 
-def _shard_sizes(total: int, shards: int) -> list[int]:
-    """Consecutive blocks as even as can be: the first ``total % shards`` get one record more."""
-    base, extra = divmod(total, shards)
-    return [base + (1 if i < extra else 0) for i in range(shards)]
+def shard_sizes(total: int, shards: int, batch_size: int = 1) -> list[int]:
+    """Records per shard: whole batches of ``batch_size``, spread as evenly as can be.
+
+    The first ``batches % shards`` shards get one batch more; the last batch of the input
+    (which may be short) ends the last shard.
+
+    Raises:
+        InputError: fewer batches than shards.
+    """
+    batches = -(-total // batch_size)
+    if batches < shards:
+        what = f"{total} record(s)" + (f" ({batches} batch(es) of {batch_size})" if batch_size > 1 else "")
+        raise InputError(f"{what} cannot fill {shards} shards; ask for {batches} shard(s) or fewer")
+    base, extra = divmod(batches, shards)
+    sizes = [(base + (1 if i < extra else 0)) * batch_size for i in range(shards)]
+    sizes[-1] -= sum(sizes) - total
+    return sizes
 
 
 def split_fasta(
     inputs: Sequence[str | os.PathLike],
     shards: int,
     out_dir: str | os.PathLike,
+    batch_size: int = 256,
     gzipped: bool = False,
     log: Callable[[str], None] | None = None,
 ) -> list[Shard]:
@@ -77,6 +91,10 @@ def split_fasta(
         inputs: FASTA files (plain or compressed), read in the order given.
         shards: how many shards to write; at most the number of records.
         out_dir: directory for the shards and ``manifest.json`` (created if missing).
+        batch_size: the ``-b`` of the ``classify`` runs. Shards hold whole batches, so each
+            record is scored in the same batch as in one run over the whole input: scores
+            depend on a batch's shapes in their last bits, and this keeps the merged table
+            identical to the single run's, not merely within 1e-5.
         gzipped: write ``.fa.gz`` shards (fast gzip level) instead of plain FASTA.
         log: called with a line of progress news, if given.
 
@@ -100,9 +118,10 @@ def split_fasta(
     if out.exists() and not out.is_dir():
         raise InputError(f"cannot write shards to {out}: it is not a directory")
 
+    if batch_size < 1:
+        raise InputError(f"expected a batch size of at least 1, found {batch_size}")
     total = sum(1 for _ in read_many(inputs))  # every check a single classify run makes
-    if total < shards:
-        raise InputError(f"{total} record(s) cannot fill {shards} shards; ask for {total} shard(s) or fewer")
+    sizes = shard_sizes(total, shards, batch_size)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as err:
@@ -111,7 +130,6 @@ def split_fasta(
         log(f"{total} records checked; writing {shards} shards to {out}")
 
     names = shard_names(shards, gzipped)
-    sizes = _shard_sizes(total, shards)
     temps: list[str] = []
     written: list[Shard] = []
     try:
@@ -133,6 +151,7 @@ def split_fasta(
             "version": MANIFEST_VERSION,
             "inputs": [str(p) for p in inputs],
             "records": total,
+            "batch_size": batch_size,
             "shards": [vars(s) for s in written],
         }
         fd, tmp = tempfile.mkstemp(prefix=f".{MANIFEST_NAME}.", suffix=".part", dir=out)
