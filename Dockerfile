@@ -44,17 +44,20 @@ ENTRYPOINT ["rnaigloo"]
 CMD ["--help"]
 
 # ---- full: every dependency in pyproject.toml (with EXTRAS=gpu: tensorflow[and-cuda])
-FROM base AS build-full
+FROM base AS requirements
 ARG EXTRAS=""
-WORKDIR /src
-COPY pyproject.toml ./
-# dependencies first, from pyproject.toml, so that a source change does not download TensorFlow again
-RUN python3 -c "import sys, tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; \
+COPY pyproject.toml /src/
+# the dependency list alone, so that the install below is rebuilt only when it changes
+RUN python3 -c "import sys, tomllib; p = tomllib.load(open('/src/pyproject.toml', 'rb'))['project']; \
 print('\n'.join(p['dependencies'] + [d for e in sys.argv[1].split(',') if e for d in p['optional-dependencies'][e]]))" \
-    "$EXTRAS" > requirements.txt \
- && python3 -m venv /opt/rnaigloo \
+    "$EXTRAS" > /requirements.txt
+
+FROM base AS build-full
+WORKDIR /src
+COPY --from=requirements /requirements.txt ./
+RUN python3 -m venv /opt/rnaigloo \
  && /opt/rnaigloo/bin/pip install -r requirements.txt
-COPY README.md LICENSE ./
+COPY pyproject.toml README.md LICENSE ./
 COPY rnaigloo ./rnaigloo
 COPY models ./models
 RUN /opt/rnaigloo/bin/pip install --no-deps . \
