@@ -46,6 +46,23 @@ def test_train_rejects_a_gpu_it_does_not_have(tmp_path):
     assert not list(tmp_path.iterdir())
 
 
+def test_train_refuses_a_cluster_of_machines(tmp_path, monkeypatch):
+    cluster = {"cluster": {"worker": ["node1:2222", "node2:2222"]}, "task": {"type": "worker", "index": 0}}
+    monkeypatch.setenv("TF_CONFIG", json.dumps(cluster))
+    res = run_cli(
+        "train", "--coding", EXAMPLES / "train_coding.fa.gz", "--noncoding", EXAMPLES / "train_noncoding.fa.gz",
+        "-o", tmp_path / "m.keras", "-q",
+    )  # fmt: skip
+    assert res.code == 1
+    assert res.stderr.startswith("rnaigloo: error: TF_CONFIG names 2 workers, but training across machines")
+    assert res.stderr.count("\n") == 1
+    monkeypatch.setenv("TF_CONFIG", "not json")
+    res = run_cli("train", "--coding", EXAMPLES / "train_coding.fa.gz", "--noncoding", EXAMPLES / "train_noncoding.fa.gz",
+                  "-o", tmp_path / "m.keras", "-q")  # fmt: skip
+    assert res.code == 1 and "TF_CONFIG is set but is not TensorFlow's cluster JSON" in res.stderr
+    assert not list(tmp_path.iterdir())
+
+
 # Two logical CPU devices must be set before TensorFlow starts: a process of its own.
 _MIRRORED = """
 import sys

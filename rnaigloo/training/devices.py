@@ -1,10 +1,13 @@
 """Which devices train the model: a ``tf.distribute`` strategy from the ``--devices`` choice.
 
 One device (the CPU, or one GPU) trains under TensorFlow's default strategy; several
-GPUs train under ``MirroredStrategy`` (one replica per GPU, gradients summed across
-replicas each step); several machines under ``MultiWorkerMirroredStrategy`` when
-``TF_CONFIG`` describes a cluster. The batch size asked for is per replica: the global
+GPUs of one machine train under ``MirroredStrategy`` (one replica per GPU, gradients
+summed across replicas each step). The batch size asked for is per replica: the global
 batch, and so the steps per epoch, follow the number of replicas.
+
+Several machines are refused: ``MultiWorkerMirroredStrategy`` is TensorFlow's engine for
+them, but Keras 3's ``fit`` fails under it (keras-team/keras#20585; seen here with
+TensorFlow 2.21 and Keras 3.15), and a training loop of our own is not the answer.
 """
 
 from __future__ import annotations
@@ -25,8 +28,6 @@ class Devices:
     replicas: int
     description: str  # e.g. "CPU", "GPU", "2 GPUs (MirroredStrategy)"
     names: tuple[str, ...]
-    workers: int = 1
-    chief: bool = True  # False on the other workers of a multi-worker cluster: they write no outputs
 
 
 def _cluster_workers() -> int:
@@ -39,15 +40,6 @@ def _cluster_workers() -> int:
     except (ValueError, KeyError, TypeError):
         raise InputError("TF_CONFIG is set but is not TensorFlow's cluster JSON ({\"cluster\": ..., \"task\": ...})") from None
     return sum(len(cluster.get(role, [])) for role in ("chief", "worker"))
-
-
-def _is_chief() -> bool:
-    """Whether this worker writes the outputs: the chief, or worker 0 when no chief is named."""
-    config = json.loads(os.environ["TF_CONFIG"])
-    task, cluster = config.get("task", {}), config["cluster"]
-    if "chief" in cluster:
-        return task.get("type") == "chief"
-    return task.get("type") == "worker" and int(task.get("index", 0)) == 0
 
 
 def parse_devices(spec: str, gpus: int) -> list[str] | None:
@@ -85,21 +77,19 @@ def parse_devices(spec: str, gpus: int) -> list[str] | None:
 def choose_devices(spec: str = "all") -> Devices:
     """The strategy for ``spec`` (see :func:`parse_devices`) on the devices TensorFlow sees.
 
-    With ``TF_CONFIG`` set to a cluster of more than one worker, every worker runs the
-    same command and ``MultiWorkerMirroredStrategy`` trains across them (``spec`` then
-    picks nothing: each worker uses all its GPUs).
-
     Raises:
-        InputError: a bad ``spec`` or ``TF_CONFIG``, or a device TensorFlow does not have.
+        InputError: a bad ``spec``, a device TensorFlow does not have, or ``TF_CONFIG``
+            naming a cluster of several machines.
     """
-    import tensorflow as tf
-
     workers = _cluster_workers()
     if workers > 1:
-        strategy = tf.distribute.MultiWorkerMirroredStrategy()
-        n = strategy.num_replicas_in_sync
-        what = f"{workers} workers, {n} replicas (MultiWorkerMirroredStrategy)"
-        return Devices(strategy, n, what, (), workers, _is_chief())
+        raise InputError(
+            f"TF_CONFIG names {workers} workers, but training across machines is not supported: Keras 3's fit "
+            "fails under MultiWorkerMirroredStrategy (keras-team/keras#20585); train on one machine "
+            "(--devices picks its GPUs) or unset TF_CONFIG"
+        )
+    import tensorflow as tf
+
     gpus = len(tf.config.list_logical_devices("GPU"))
     names = parse_devices(spec, gpus)
     if names is None:  # one GPU or none: TensorFlow places everything on it

@@ -16,7 +16,6 @@ import math
 import os
 import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -101,13 +100,16 @@ def train(
             settings and data.
         mixed_precision: compute in float16 (GPU) or bfloat16 (CPU), weights in float32.
         devices: ``all`` (every GPU, mirrored when more than one; else the CPU), ``cpu``,
-            or GPU indices such as ``0,1``; ``TF_CONFIG`` set to a cluster trains across machines.
+            or GPU indices such as ``0,1``.
         verbose: 0 silent, 1 progress bar, 2 a line per epoch.
         log: where messages go.
     """
     from rnaigloo.network.modelfile import library_versions, save_model
 
     output, cfg = _checked_arguments(output, config, epochs, batch_size, patience, seed)
+    from rnaigloo.training.devices import choose_devices
+
+    placement = choose_devices(devices)  # before the data is read: a wrong --devices fails at once
     t_start = time.time()
     data = read_labelled(coding, noncoding)
     counts = np.bincount(data.labels, minlength=2)
@@ -140,16 +142,9 @@ def train(
     import keras
     import tensorflow as tf
 
-    from rnaigloo.training.devices import choose_devices
-
-    placement = choose_devices(devices)
     global_batch = batch_size * placement.replicas
     if placement.replicas > 1:  # the global batch sets the steps: resume only on as many replicas
         fingerprint = _fingerprint({**settings, "replicas": placement.replicas})
-    scratch = None
-    if not placement.chief:  # the other workers of a cluster train beside the chief and keep nothing
-        scratch = Path(tempfile.mkdtemp(prefix="rnaigloo-worker-"))
-        output, ckpt = scratch / output.name, scratch / ckpt.name
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
     with _precision_policy(mixed_precision):
@@ -161,10 +156,6 @@ def train(
             sequences=getattr(data, "sequences", None), augment=cfg["augment"],
         )  # fmt: skip
         val_ds = make_dataset(enc, y, val_idx, None, global_batch, seed, None, 0)
-        if placement.workers > 1:  # every worker builds the same batches; each takes its share
-            options = tf.data.Options()
-            options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
-            train_ds, val_ds = train_ds.with_options(options), val_ds.with_options(options)
         checkpointer = Checkpointer(ckpt, fingerprint, state, patience, log)
 
         t_fit = time.time()
@@ -204,8 +195,6 @@ def train(
         write_json_atomic(output.with_name(output.stem + ".report.json"), report)
         plot_history(state["history"], output.with_name(output.stem + ".report.png"))
         shutil.rmtree(ckpt, ignore_errors=True)
-        if scratch is not None:
-            shutil.rmtree(scratch, ignore_errors=True)
         log(
             f"wrote {output}: validation MCC {val_mcc:.4f} at threshold {threshold:.3f}, "
             f"{training['epochs_run']} epochs (best {state['best_epoch']}), {seconds:.0f} s"
