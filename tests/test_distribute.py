@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import EXAMPLES, ROOT, run_cli, tiny_set_args
+from conftest import EXAMPLES, run_cli, tiny_set_args
 
 from rnaigloo.errors import InputError
 from rnaigloo.training.devices import parse_devices
@@ -81,7 +81,7 @@ def test_mirrored_training_on_two_logical_cpus(tmp_path):
         "train", "--coding", EXAMPLES / "train_coding.fa.gz", "--noncoding", EXAMPLES / "train_noncoding.fa.gz",
         "-o", out, "--epochs", "3", "--seed", "1", "-b", "32", "--devices", "cpu:0,cpu:1", "-q", *tiny_set_args(),
     ]  # fmt: skip
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     proc = subprocess.run(
         [sys.executable, "-c", _MIRRORED, *map(str, args)],
         check=False, capture_output=True, text=True, env=env, timeout=600,

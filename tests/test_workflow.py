@@ -26,7 +26,7 @@ def test_snakemake_shards_give_the_single_run_table(tmp_path):
     single = tmp_path / "single.tsv"
     assert run_cli("classify", gz, "-o", single, "-q", "-b", "64").code == 0
     out = tmp_path / "calls.tsv"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = dict(os.environ)
     proc = subprocess.run(
         [SNAKEMAKE, "-s", str(ROOT / "workflow" / "Snakefile"), "--cores", "2", "--directory", str(tmp_path),
          "--config", f"input={gz}", f"output={out}", "shards=4", "batch_size=64",
