@@ -84,16 +84,19 @@ def test_classify_image_gives_the_host_table(images, data, tmp_path):
     assert run_cli("classify", EXAMPLES / "transcripts.fa.gz", "-o", host, "-q").code == 0
     assert (folder / "calls.tsv").read_bytes() == host.read_bytes()
     assert f"{(folder / 'calls.tsv').stat().st_uid}:{(folder / 'calls.tsv').stat().st_gid}" == user
-    # the same through split / classify per shard / merge, as a pipeline runs it
-    res = _run(images["classify"], folder, user, "split", "transcripts.fa.gz", "-n", "3", "-d", "shards", "-q")
+    # the same through split / classify per shard / merge, as a pipeline runs it (batches of 16)
+    host16 = tmp_path / "host16.tsv"
+    assert run_cli("classify", EXAMPLES / "transcripts.fa.gz", "-o", host16, "-q", "-b", "16").code == 0
+    image = images["classify"]
+    res = _run(image, folder, user, "split", "transcripts.fa.gz", "-n", "3", "-b", "16", "-d", "shards", "-q")
     assert res.returncode == 0, res.stderr
     for i in (1, 2, 3):
-        res = _run(images["classify"], folder, user, "classify", f"shards/shard_000{i}.fa", "-o", f"shards/{i}.tsv", "-q")
+        res = _run(image, folder, user, "classify", f"shards/shard_000{i}.fa", "-b", "16", "-o", f"shards/{i}.tsv", "-q")
         assert res.returncode == 0, res.stderr
     tables = [f"shards/{i}.tsv" for i in (3, 1, 2)]
-    res = _run(images["classify"], folder, user, "merge", "--manifest", "shards/manifest.json", *tables, "-o", "m.tsv")
+    res = _run(image, folder, user, "merge", "--manifest", "shards/manifest.json", *tables, "-o", "m.tsv")
     assert res.returncode == 0, res.stderr
-    assert (folder / "m.tsv").read_bytes() == host.read_bytes()
+    assert (folder / "m.tsv").read_bytes() == host16.read_bytes()
 
 
 def test_classify_image_refuses_tensorflow_commands_in_one_line(images, data):
