@@ -222,3 +222,26 @@ def test_merge_to_stdout(shard_tables):
     work, tables = shard_tables
     res = run_cli("merge", "--manifest", work / "manifest.json", *tables, "-q")
     assert res.code == 0 and res.stdout == (work / "merged.tsv").read_text()
+
+
+def test_split_notices_an_input_that_changes_between_its_two_readings(tmp_path, monkeypatch):
+    import rnaigloo.io.shards as shards_module
+
+    fasta = generated_fasta(tmp_path / "tx.fa", 6)  # 8 records
+    real = shards_module.read_many
+
+    for change, word in ((-1, "fewer"), (1, "more")):
+        calls = []
+
+        def read_many(paths, change=change, calls=calls):
+            calls.append(1)
+            records = list(real(paths))
+            if len(calls) == 2:
+                records = records[:-1] if change < 0 else [*records, records[-1]]
+            return iter(records)
+
+        monkeypatch.setattr(shards_module, "read_many", read_many)
+        out = tmp_path / f"shards{change}"
+        res = run_cli("split", fasta, "-n", "2", "-b", "1", "-d", out)
+        assert res.code == 1 and f"{word} records on the second reading" in res.stderr
+        assert not list(out.iterdir())

@@ -140,12 +140,16 @@ def split_fasta(
             first = last = ""
             with _shard_writer(fd, gzipped) as fh:
                 for k in range(size):
-                    rec = next(records)
+                    rec = next(records, None)
+                    if rec is None:
+                        raise InputError(f"{inputs[-1]}: fewer records on the second reading; did the input change?")
                     fh.write(f">{rec.header}\n{rec.sequence}\n" if rec.sequence else f">{rec.header}\n")
                     if k == 0:
                         first = rec.header
                     last = rec.header
             written.append(Shard(name, size, first, last))
+        if next(records, None) is not None:
+            raise InputError(f"{inputs[-1]}: more records on the second reading; did the input change?")
         manifest = {
             "format": MANIFEST_FORMAT,
             "version": MANIFEST_VERSION,
