@@ -333,6 +333,9 @@ def evaluate(
     if plot:
         check_output_path(plot)
     _require_inputs(coding + noncoding)
+    from rnaigloo.runtime import require_modules
+
+    require_modules("sklearn", *(["matplotlib"] if plot else []))  # used after scoring: check before it
     classifier = _load_classifier(models, threshold, engine, False, threads, debug)
     from rnaigloo.evaluate.metrics import compute_metrics, format_table
     from rnaigloo.evaluate.run import score_labelled

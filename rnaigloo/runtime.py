@@ -53,6 +53,20 @@ def missing_dependency_message(module: str | None) -> str | None:
     return f"this command needs {name}, which is not installed here; install it (pip install {pip_name})"
 
 
+def require_modules(*names: str) -> None:
+    """Fail at once, before any work, when a package the command needs later is missing.
+
+    Raises:
+        ModuleNotFoundError: the first of ``names`` that cannot be imported (the CLI turns
+            it into one line, see :func:`missing_dependency_message`).
+    """
+    import importlib.util
+
+    for name in names:
+        if importlib.util.find_spec(name) is None:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+
 def available_cores() -> int:
     """Cores this process may run on (its CPU affinity), at least 1."""
     try:

@@ -81,7 +81,7 @@ def test_model_info_without_tensorflow():
         (("train", "--coding", EXAMPLES / "train_coding.fa.gz", "--noncoding", EXAMPLES / "train_noncoding.fa.gz",
           "-o", "OUT"), "TensorFlow"),
         (("classify", EXAMPLES / "transcripts.fa.gz", "--engine", "tensorflow"), "TensorFlow"),
-        (("evaluate", "--coding", EXAMPLES / "train_coding.fa.gz", "--noncoding", EXAMPLES / "train_noncoding.fa.gz"),
+        (("evaluate", "--coding", EXAMPLES / "train_coding.fa.gz", "--noncoding", EXAMPLES / "train_noncoding.fa.gz", "-t", "1"),
          "scikit-learn"),
     ],
 )  # fmt: skip
