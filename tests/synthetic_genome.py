@@ -52,10 +52,10 @@ def expected_sequences(genome: dict[str, str]) -> dict[str, str]:
     return out
 
 
-def write_fasta(path: Path, seqs: dict[str, str], width: int = 60) -> Path:
+def write_fasta(path: Path, seqs: dict[str, str], width: int = 60, note: str = " synthetic") -> Path:
     with open(path, "w") as fh:
         for name, seq in seqs.items():
-            fh.write(f">{name} synthetic\n")
+            fh.write(f">{name}{note}\n")
             fh.writelines(seq[i : i + width] + "\n" for i in range(0, len(seq), width))
     return path
 
@@ -114,3 +114,72 @@ def write_bgzip(path: Path, text: str) -> Path:
     with bgzf.BgzfWriter(str(path), "wb") as w:
         w.write(text.encode())
     return path
+
+
+def _coding_like(rng: np.random.Generator, codons: int) -> str:
+    sense = [c for c in (a + b + d for a in "ACGT" for b in "ACGT" for d in "ACGT") if c not in ("TAA", "TAG", "TGA")]
+    utr5 = "".join(rng.choice(list("ACGT"), size=int(rng.integers(20, 80))))
+    orf = "ATG" + "".join(rng.choice(sense, size=codons)) + "TAA"
+    utr3 = "".join(rng.choice(list("ACGT"), size=int(rng.integers(20, 80))))
+    return utr5 + orf + utr3
+
+
+def write_trainable_set(directory: Path, n_coding: int = 24, n_noncoding: int = 24, seed: int = 11) -> dict:
+    """A genome with coding transcripts (GTF) and non-coding ones (GFF3), two exons each.
+
+    Transcripts alternate strands; minus-strand exons are listed in descending order.
+    Returns the paths and the expected transcript sequences by class.
+    """
+    rng = np.random.default_rng(seed)
+    chrom, coding_gtf, noncoding_gff = [], [], ["##gff-version 3"]
+    expected: dict[str, dict[str, str]] = {"coding": {}, "noncoding": {}}
+    pos = 0
+
+    def spacer() -> None:
+        nonlocal pos
+        s = "".join(rng.choice(list("acgt"), size=int(rng.integers(1500, 2500))))  # soft-masked intergenic
+        chrom.append(s)
+        pos += len(s)
+
+    spacer()
+    for i in range(n_coding + n_noncoding):
+        is_coding = i < n_coding
+        tx = (
+            _coding_like(rng, int(rng.integers(80, 200)))
+            if is_coding
+            else "".join(rng.choice(list("ACGT"), size=int(rng.integers(300, 700))))
+        )
+        strand = "+" if i % 2 == 0 else "-"
+        cut = len(tx) // 2
+        genomic_tx = tx if strand == "+" else revcomp(tx)
+        intron = "GT" + "".join(rng.choice(list("ACGT"), size=100)) + "AG"
+        e1 = (pos + 1, pos + cut)
+        e2 = (pos + cut + len(intron) + 1, pos + len(tx) + len(intron))
+        chrom.append(genomic_tx[:cut] + intron + genomic_tx[cut:])
+        pos += len(tx) + len(intron)
+        exons = [e1, e2] if strand == "+" else [e2, e1]
+        tid = f"{'mrna' if is_coding else 'lnc'}{i}"
+        if is_coding:
+            for s, e in exons:
+                coding_gtf.append(f'chrS\tsim\texon\t{s}\t{e}\t.\t{strand}\t.\tgene_id "g{i}"; transcript_id "{tid}";')
+            expected["coding"][tid] = tx
+        else:
+            noncoding_gff.append(f"chrS\tsim\tlnc_RNA\t{e1[0]}\t{e2[1]}\t.\t{strand}\t.\tID={tid};Parent=g{i}")
+            for s, e in exons:
+                noncoding_gff.append(f"chrS\tsim\texon\t{s}\t{e}\t.\t{strand}\t.\tParent={tid}")
+            expected["noncoding"][tid] = tx
+        spacer()
+    genome = "".join(chrom)
+    paths = {
+        "genome": write_fasta(directory / "genome.fa", {"chrS": genome}),
+        "coding_gtf": write_text(directory / "coding.gtf.gz", "\n".join(coding_gtf) + "\n", gz=True),
+        "noncoding_gff": write_text(directory / "noncoding.gff3", "\n".join(noncoding_gff) + "\n"),
+        # as FASTA, with the gene in the header as annotation input gives it (same validation split)
+        "coding_fa": write_fasta(
+            directory / "coding.fa", {f"{k} gene_id=g{k[4:]}": v for k, v in expected["coding"].items()}, note=""
+        ),
+        "noncoding_fa": write_fasta(
+            directory / "noncoding.fa", {f"{k} gene_id=g{k[3:]}": v for k, v in expected["noncoding"].items()}, note=""
+        ),
+    }
+    return {**paths, "expected": expected}

@@ -20,6 +20,7 @@ import numpy as np
 from rnaigloo.errors import InputError
 from rnaigloo.io.annotation import Transcript
 from rnaigloo.io.genome import Genome, reverse_complement
+from rnaigloo.io.labelled import LabelledData
 
 NONCODING_MODES = ("shuffle", "intergenic")
 
@@ -208,3 +209,47 @@ def intergenic_windows(
             "rule": f"windows >= {flank} nt from any annotated transcript, lengths of the coding transcripts, random strand",
         },
     )
+
+
+def add_negatives(
+    data: LabelledData, coding: Sequence[object], mode: str | None, k: int, flank: int, seed: int, log
+) -> dict | None:
+    """Append a generated non-coding set to ``data`` (in place); its card summary, or None.
+
+    Args:
+        data: the labelled transcripts read so far (coding, maybe no non-coding).
+        coding: the coding sources; ``intergenic`` takes the genome and the transcripts
+            to keep away from from the annotated ones among them.
+        mode: ``shuffle``, ``intergenic`` or None (nothing to add).
+        k: the k-let size of ``shuffle``.
+        flank: nt kept clear around each annotated transcript by ``intergenic``.
+        seed: seeds either mode.
+        log: where a line about what was made goes.
+
+    Raises:
+        InputError: an unknown mode, or ``intergenic`` without annotated coding transcripts.
+    """
+    if mode is None:
+        return None
+    if mode not in NONCODING_MODES:
+        raise InputError(f"--noncoding-mode must be one of {', '.join(NONCODING_MODES)}, found {mode!r}")
+    rows = np.flatnonzero(data.labels == 1)
+    if mode == "shuffle":
+        neg = shuffled_negatives(
+            [str(i) for i in rows], [data.sequences[i] for i in rows], [data.groups[i] for i in rows], k, seed
+        )
+    else:
+        annotated = [s for s in coding if hasattr(s, "transcripts")]
+        if not annotated:
+            raise InputError("--noncoding-mode intergenic needs --genome and --coding-gtf (to know where the genes are)")
+        with Genome(annotated[0].genome_path) as genome:
+            transcripts = [t for s in annotated for t in s.transcripts]
+            neg = intergenic_windows(genome, transcripts, [len(data.sequences[i]) for i in rows], seed, flank)
+        if neg.summary["not_drawn"]:
+            log(f"{neg.summary['not_drawn']} of {neg.summary['requested']} intergenic windows could not be drawn (see the card)")
+    data.sequences.extend(neg.sequences)
+    data.labels = np.concatenate([data.labels, np.zeros(len(neg.sequences), dtype=np.int64)])
+    data.groups.extend(neg.groups)
+    data.files[f"<{mode}>"] = len(neg.sequences)
+    log(f"made {len(neg.sequences)} non-coding transcripts: {neg.summary['rule']} (seed {seed})")
+    return neg.summary
