@@ -55,6 +55,7 @@ def test_classify_bad_transcripts_are_named_or_skipped_and_listed(small, tmp_pat
         and "tx_off_end" in strict.stderr
     )
     assert "--skip-bad-transcripts" in strict.stderr
+    assert "the genome's sequences are named 'chr1', 'chr2'" in strict.stderr  # the usual cause: chr1 vs 1
     assert "Traceback" not in strict.stderr and not out.exists()
     skip = run_cli("classify", "--genome", genome, "--gtf", ann, "-o", out, "--skip-bad-transcripts")
     assert skip.code == 0, skip.stderr

@@ -75,6 +75,37 @@ def evaluate(model: str | None, test: dict[str, Path], log: Path) -> dict:
     return {k: m[k] for k in ("mcc", "auroc", "accuracy", "f1", "n")}
 
 
+def markdown(results: dict) -> str:
+    """The results as tables: the curve, then the non-coding sets."""
+    runs = results["runs"]
+    split = results["split"]
+    lines = [
+        f"Held-out test: {split['test']['coding']} mRNAs + {split['test']['noncoding']} lncRNAs of {split['species']} "
+        f"({split['test_clusters']} k-mer clusters, seed {split['seed']}), cluster-disjoint from all training data.",
+        "",
+        "| species transcripts | from scratch: MCC | AUROC | epochs | s | fine-tuned from human: MCC | AUROC | epochs | s |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for key in sorted({k.split("_", 1)[1] for k in runs if k.startswith(("scratch_", "finetune_"))},
+                      key=lambda x: float("inf") if x == "all" else int(x)):  # fmt: skip
+        cells = []
+        for mode in ("scratch", "finetune"):
+            r = runs.get(f"{mode}_{key}")
+            cells += [f"{r['mcc']:.3f}", f"{r['auroc']:.3f}", str(r["epochs_run"]), f"{r['train_seconds']:.0f}"] if r else ["-"] * 4
+        n = runs.get(f"scratch_{key}", runs.get(f"finetune_{key}", {})).get("train_n", key)
+        lines.append(f"| {n:,} | " + " | ".join(cells) + " |")
+    h = runs.get("human_as_is")
+    if h:
+        lines += ["", f"Bundled human model as it is: MCC {h['mcc']:.3f}, AUROC {h['auroc']:.3f}."]
+    lines += ["", "| non-coding class in training | MCC | AUROC | accuracy |", "|---|---|---|---|"]
+    for key, label in (("scratch_all", "real lncRNAs"), ("shuffle2_all", "shuffled mRNAs, k = 2"),
+                       ("shuffle4_all", "shuffled mRNAs, k = 4")):  # fmt: skip
+        r = runs.get(key)
+        if r:
+            lines.append(f"| {label} | {r['mcc']:.3f} | {r['auroc']:.3f} | {r['accuracy']:.3f} |")
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "species"))
@@ -158,6 +189,7 @@ def main() -> None:
         for k in (2, 4):
             run(f"shuffle{k}_all", ["--coding", str(coding_all), "--noncoding-mode", "shuffle", "--shuffle-k", str(k)])
     save()
+    out.with_suffix(".md").write_text(markdown(results))
 
 
 if __name__ == "__main__":

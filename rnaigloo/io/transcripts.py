@@ -51,7 +51,10 @@ class AnnotatedTranscripts:
         self.annotations: list[Annotation] = [read_annotation(p) for p in annotations]
         self.problems: list[Problem] = []
         self.transcripts: list[Transcript] = []
+        missing_hint = ""
         with Genome(genome) as g:
+            names = list(g.lengths)[:3]
+            missing_hint = f" (the genome's sequences are named {', '.join(map(repr, names))}, ...)"
             for ann in self.annotations:
                 self.problems.extend(ann.problems)
                 for t in ann.transcripts:
@@ -63,8 +66,9 @@ class AnnotatedTranscripts:
         if self.problems and not skip_bad:
             shown = "; ".join(str(p) for p in self.problems[:_SHOWN])
             more = f" and {len(self.problems) - _SHOWN} more" if len(self.problems) > _SHOWN else ""
+            hint = missing_hint if any("is not in the genome" in p.reason for p in self.problems) else ""
             raise InputError(
-                f"{len(self.problems)} transcript(s) cannot be read from the genome {self.genome_path}: {shown}{more}; "
+                f"{len(self.problems)} transcript(s) cannot be read from the genome {self.genome_path}: {shown}{more}{hint}; "
                 "fix the annotation or genome, or pass --skip-bad-transcripts to leave them out (each is listed)"
             )
         for p in self.problems:
