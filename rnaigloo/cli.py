@@ -179,7 +179,7 @@ def classify(
     if inputs and gtfs:
         raise click.UsageError("give FASTA inputs or --genome/--gtf, not both")
     if not inputs and not gtfs:
-        raise click.UsageError("missing input: FASTA files (or '-'), or --genome with --gtf")
+        raise click.UsageError("missing INPUT: FASTA files (or '-' for stdin), or --genome with --gtf")
     if inputs.count("-") > 1:
         raise click.UsageError("'-' (stdin) can be given only once")
     if mixed_precision and engine != "tensorflow":

@@ -70,7 +70,7 @@ def test_classify_bad_transcripts_are_named_or_skipped_and_listed(small, tmp_pat
         (["--gtf", "a.gtf"], 2, "--gtf needs --genome"),
         (["--genome", "genome.fa"], 2, "--genome is only used with --gtf"),
         (["tx.fa", "--genome", "genome.fa", "--gtf", "a.gtf"], 2, "not both"),
-        ([], 2, "missing input"),
+        ([], 2, "missing INPUT"),
         (["--genome", "genome.fa.gz", "--gtf", "a.gtf"], 1, "bgzip"),
         (["--genome", "missing.fa", "--gtf", "a.gtf"], 1, "not found: missing.fa"),
     ],
