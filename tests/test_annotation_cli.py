@@ -186,3 +186,23 @@ def test_init_from_starts_from_the_model_and_keeps_its_shape(tmp_path, trained_f
     assert card["config"] == {**base_card["config"], "learning_rate": 0.0001}
     refused = run_cli("train", *fasta, "-o", tmp_path / "x.keras", "--init-from", base, "--set", "nuc_patches=32")
     assert refused.code == 1 and "cannot be used with --init-from" in refused.stderr
+
+
+def test_skipped_transcripts_are_listed_for_the_card(small, tmp_path):
+    from rnaigloo.io.transcripts import AnnotatedTranscripts
+
+    genome, seqs = small
+    text = gtf_text() + 'chrZ\tt\texon\t1\t50\t.\t+\t.\tgene_id "g"; transcript_id "tx_on_chrZ";\n'
+    ann = write_text(tmp_path / "a.gtf", text)
+    logged: list[str] = []
+    at = AnnotatedTranscripts(genome, [ann], skip_bad=True, log=logged.append)
+    assert len(at) == 5 and at.per_file() == {str(ann): 5}
+    summary = at.summary()
+    assert summary["skipped"] == [
+        {"transcript_id": "tx_on_chrZ", "reason": "sequence 'chrZ' is not in the genome genome.fa", "file": str(ann)}
+    ]
+    assert summary["files"][0]["format"] == "GTF" and summary["files"][0]["transcripts"] == 5
+    assert logged == [f"skipped transcript tx_on_chrZ (sequence 'chrZ' is not in the genome genome.fa; {ann})"]
+    records = list(at.records(gene_in_header=True))
+    assert [r.header for r in records][:2] == ["tx_plus3 gene_id=gene_a", "tx_minus2 gene_id=gene_b"]
+    assert {r.id: r.sequence for r in records} == expected_sequences(seqs)
