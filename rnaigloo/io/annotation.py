@@ -45,7 +45,7 @@ _GTF_LIKE = re.compile(r'^\s*\w+\s+"')
 _GFF3_LIKE = re.compile(r"^\s*[^\s=;]+=")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Transcript:
     """One transcript model.
 
@@ -105,16 +105,29 @@ class Annotation:
 
 
 class _Builder:
-    """Exons of one transcript as they are read."""
+    """Exons of one transcript as they are read.
 
-    __slots__ = ("chroms", "exons", "gene", "line", "strands")
+    A human annotation holds ~250,000 transcripts, so this stays small: the first
+    exon's sequence and strand, and sets only when a later exon disagrees.
+    """
 
-    def __init__(self, line: int):
-        self.chroms: set[str] = set()
-        self.strands: set[str] = set()
+    __slots__ = ("chrom", "chroms", "exons", "gene", "line", "strand", "strands")
+
+    def __init__(self, line: int, chrom: str, strand: str):
+        self.chrom = chrom
+        self.strand = strand
+        self.chroms: set[str] | None = None  # all sequences, once a second one is seen
+        self.strands: set[str] | None = None
         self.exons: list[tuple[int, int]] = []
         self.gene: str | None = None
         self.line = line
+
+    def add(self, chrom: str, strand: str, start: int, end: int) -> None:
+        if chrom != self.chrom:
+            self.chroms = (self.chroms or {self.chrom}) | {chrom}
+        if strand != self.strand:
+            self.strands = (self.strands or {self.strand}) | {strand}
+        self.exons.append((start, end))
 
 
 def detect_format(first_feature: str, saw_gff3_pragma: bool) -> str:
@@ -213,10 +226,8 @@ def read_annotation(path: str | os.PathLike) -> Annotation:
                 for tid in ids:
                     b = builders.get(tid)
                     if b is None:
-                        b = builders[tid] = _Builder(line_no)
-                    b.chroms.add(cols[0])
-                    b.strands.add(cols[6])
-                    b.exons.append((start, end))
+                        b = builders[tid] = _Builder(line_no, cols[0], cols[6])
+                    b.add(cols[0], cols[6], start, end)
                     if gene is not None:
                         b.gene = gene
     except UnicodeDecodeError:
@@ -234,14 +245,16 @@ def _assemble(
     name: str, fmt: str, builders: dict[str, _Builder], parents: dict[str, str], exon_lines: int
 ) -> Annotation:
     ann = Annotation(path=name, format=fmt, transcripts=[], exon_lines=exon_lines)
-    for tid, b in builders.items():
-        if len(b.chroms) > 1:
+    for tid in list(builders):
+        b = builders.pop(tid)  # freed as it is assembled: the peak stays near one copy
+        if b.chroms:
             ann.problems.append(Problem(tid, f"exons on more than one sequence: {', '.join(sorted(b.chroms))}", name))
             continue
-        strands = b.strands - {"."}
+        all_strands = b.strands or {b.strand}
+        strands = all_strands - {"."}
         if len(strands) > 1 or not strands <= {"+", "-"}:
             ann.problems.append(
-                Problem(tid, f"exons on strands {', '.join(sorted(b.strands))}; expected one of + and -", name)
+                Problem(tid, f"exons on strands {', '.join(sorted(all_strands))}; expected one of + and -", name)
             )
             continue
         if strands:
@@ -256,5 +269,5 @@ def _assemble(
             ann.problems.append(Problem(tid, f"exons {s1}-{e1} and {s2}-{e2} overlap", name))
             continue
         gene = b.gene if b.gene is not None else parents.get(tid)
-        ann.transcripts.append(Transcript(tid, b.chroms.pop(), strand, tuple(exons), gene, name, b.line))
+        ann.transcripts.append(Transcript(tid, b.chrom, strand, tuple(exons), gene, name, b.line))
     return ann
