@@ -72,8 +72,49 @@ def _set_flags(ctx: click.Context, debug: bool) -> None:
     ctx.obj["debug"] = debug
 
 
+def _annotation_options(func):
+    """--genome and --skip-bad-transcripts, shared by classify and train."""
+    func = click.option(
+        "--skip-bad-transcripts",
+        is_flag=True,
+        help="Leave out annotated transcripts that cannot be read from the genome (each listed on stderr) "
+        "instead of stopping.",
+    )(func)
+    func = click.option(
+        "--genome", metavar="FASTA", help="Genome FASTA (plain or bgzip; indexed, never loaded whole) for GTF/GFF3 input."
+    )(func)
+    return func
+
+
+def _annotated(genome: str | None, annotations: Sequence[str], skip_bad: bool, log):
+    """The transcripts of annotation files on the genome (None when none are given)."""
+    if not annotations:
+        return None
+    _require_inputs([genome, *annotations])
+    from rnaigloo.io.transcripts import AnnotatedTranscripts
+
+    return AnnotatedTranscripts(genome, annotations, skip_bad=skip_bad, log=log)
+
+
+def _check_genome_options(genome: str | None, annotation_options: dict[str, Sequence[str]]) -> None:
+    given = [name for name, paths in annotation_options.items() if paths]
+    if given and not genome:
+        raise click.UsageError(f"{given[0]} needs --genome (the sequences the annotation refers to)")
+    if genome and not given:
+        raise click.UsageError(f"--genome is only used with {' or '.join(annotation_options)}")
+
+
 @cli.command(context_settings=CONTEXT, short_help="Score transcripts: coding probability per FASTA record.")
-@click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
+@click.argument("inputs", nargs=-1, required=False, metavar="[INPUT...]")
+@click.option(
+    "--gtf",
+    "gtfs",
+    multiple=True,
+    metavar="GTF",
+    help="Score the transcripts of a GTF/GFF3 annotation (with --genome) instead of FASTA; "
+    "sequence_name is the transcript ID (repeatable).",
+)
+@_annotation_options
 @click.option("-o", "--output", default="-", metavar="FILE", help="Output TSV ('-' for stdout).")
 @click.option(
     "-m",
@@ -118,11 +159,15 @@ def classify(
     batch_size: int,
     engine: str,
     mixed_precision: bool,
+    gtfs: tuple[str, ...],
+    genome: str | None,
+    skip_bad_transcripts: bool,
     threads: int | None,
     quiet: bool,
     debug: bool,
 ) -> None:
-    """Score the transcripts of FASTA files (plain, gzip, bzip2 or xz; '-' for stdin).
+    """Score the transcripts of FASTA files (plain, gzip, bzip2 or xz; '-' for stdin),
+    or of GTF/GFF3 annotations on a genome (--genome G.fa --gtf A.gtf).
 
     Writes a TSV with one row per input record, in input order: sequence_name,
     coding_score, classification, then the longest ORF (orf_start, orf_end,
@@ -130,6 +175,11 @@ def classify(
     """
     _set_flags(ctx, debug)
     stdout, stderr = _streams(ctx)
+    _check_genome_options(genome, {"--gtf": gtfs})
+    if inputs and gtfs:
+        raise click.UsageError("give FASTA inputs or --genome/--gtf, not both")
+    if not inputs and not gtfs:
+        raise click.UsageError("missing INPUT: FASTA files (or '-' for stdin), or --genome with --gtf")
     if inputs.count("-") > 1:
         raise click.UsageError("'-' (stdin) can be given only once")
     if mixed_precision and engine != "tensorflow":
@@ -143,18 +193,20 @@ def classify(
         if path is not None and path != "-":
             check_output_path(path)
     _require_inputs(inputs)
+    log = (lambda msg: None) if quiet else (lambda msg: stderr.write(f"rnaigloo: {msg}\n"))
+    annotated = _annotated(genome, gtfs, skip_bad_transcripts, log)
     classifier = _load_classifier(models, threshold, engine, mixed_precision, threads, debug)
     from rnaigloo.classify.run import classify_to_files
     from rnaigloo.io.fasta import read_many
     from rnaigloo.progress import RecordProgress
 
-    total = None if "-" in inputs else sum(os.path.getsize(p) for p in inputs)
+    total = None if "-" in inputs or annotated is not None else sum(os.path.getsize(p) for p in inputs)
     progress = RecordProgress(total, stderr, enabled=not quiet)
     ok = False
     try:
         counts = classify_to_files(
             classifier,
-            read_many(inputs, progress=progress.bytes_read),
+            annotated.records() if annotated is not None else read_many(inputs, progress=progress.bytes_read),
             output,
             stdout,
             protein_fasta=protein_fasta,
@@ -167,16 +219,17 @@ def classify(
         progress.close(ok)
     if not quiet:
         where = "stdout" if output == "-" else output
+        skipped = f"; {len(annotated.problems)} annotated transcript(s) skipped" if annotated and annotated.problems else ""
         stderr.write(
             f"rnaigloo: {counts['records']} transcripts ({counts['coding']} coding, {counts['noncoding']} "
-            f"non-coding at threshold {classifier.threshold:.3f}) -> {where}\n"
+            f"non-coding at threshold {classifier.threshold:.3f}) -> {where}{skipped}\n"
         )
 
 
-def _require_inputs(paths: Sequence[str]) -> None:
+def _require_inputs(paths: Sequence[str | None]) -> None:
     """Fail before any slow start-up when an input file is missing."""
     for path in paths:
-        if path != "-" and not Path(path).exists():
+        if path is not None and path != "-" and not Path(path).exists():
             raise InputError(f"input file not found: {path}")
 
 
@@ -218,8 +271,29 @@ def _parse_settings(config_file: str | None, settings: tuple[str, ...]) -> dict[
 
 
 @cli.command(context_settings=CONTEXT, short_help="Train a model from known coding and non-coding transcripts.")
-@click.option("--coding", multiple=True, required=True, metavar="FASTA", help="Known protein-coding transcripts (repeatable).")
-@click.option("--noncoding", multiple=True, required=True, metavar="FASTA", help="Known non-coding transcripts (repeatable).")
+@click.option("--coding", multiple=True, metavar="FASTA", help="Known protein-coding transcripts (repeatable).")
+@click.option("--noncoding", multiple=True, metavar="FASTA", help="Known non-coding transcripts (repeatable).")
+@click.option("--coding-gtf", multiple=True, metavar="GTF", help="Annotation (GTF/GFF3) of known mRNAs, with --genome (repeatable).")
+@click.option(
+    "--noncoding-gtf", multiple=True, metavar="GTF", help="Annotation (GTF/GFF3) of known lncRNAs, with --genome (repeatable)."
+)
+@_annotation_options
+@click.option(
+    "--noncoding-mode",
+    type=click.Choice(["shuffle", "intergenic"]),
+    default=None,
+    help="No lncRNA set: make the non-coding class from k-let shuffles of the mRNAs (shuffle) or from "
+    "genome windows away from the annotated genes, with the mRNAs' lengths (intergenic; needs --coding-gtf).",
+)
+@click.option("--shuffle-k", type=click.IntRange(1, 12), default=2, help="k-let size kept by --noncoding-mode shuffle.")
+@click.option(
+    "--intergenic-flank", type=click.IntRange(min=0), default=1000, help="nt kept clear around genes by --noncoding-mode intergenic."
+)
+@click.option(
+    "--init-from",
+    metavar="MODEL",
+    help="Start from a trained model's weights and settings (a .keras path, or a bundled model's name: human).",
+)
 @click.option("-o", "--output", required=True, metavar="MODEL.keras", help="Model file to write; its card and report go beside it.")
 @click.option("--epochs", type=click.IntRange(min=1), default=30, help="Most epochs to run.")
 @click.option(
@@ -250,6 +324,14 @@ def train(
     ctx: click.Context,
     coding: tuple[str, ...],
     noncoding: tuple[str, ...],
+    coding_gtf: tuple[str, ...],
+    noncoding_gtf: tuple[str, ...],
+    genome: str | None,
+    skip_bad_transcripts: bool,
+    noncoding_mode: str | None,
+    shuffle_k: int,
+    intergenic_flank: int,
+    init_from: str | None,
     output: str,
     epochs: int,
     batch_size: int,
@@ -265,15 +347,33 @@ def train(
     quiet: bool,
     debug: bool,
 ) -> None:
-    """Train a model from known coding and non-coding transcripts (FEELnc-style).
+    """Train a model from known coding and non-coding transcripts (FEELnc-style):
+    FASTA files, or GTF/GFF3 annotations on a genome; without lncRNAs, --noncoding-mode
+    makes the non-coding class.
 
     Writes MODEL.keras, MODEL.card.json (threshold, config, data, validation
     metrics, SHA-256), MODEL.report.json and MODEL.report.png (per-epoch curves).
     """
     _set_flags(ctx, debug)
     _, stderr = _streams(ctx)
+    _check_genome_options(genome, {"--coding-gtf": coding_gtf, "--noncoding-gtf": noncoding_gtf})
+    if not coding and not coding_gtf:
+        raise click.UsageError("missing coding transcripts: --coding FASTA or --coding-gtf GTF")
+    if noncoding_mode and (noncoding or noncoding_gtf):
+        raise click.UsageError("--noncoding-mode makes the non-coding set; give it or --noncoding/--noncoding-gtf, not both")
+    if not noncoding_mode and not noncoding and not noncoding_gtf:
+        raise click.UsageError("missing non-coding transcripts: --noncoding, --noncoding-gtf, or --noncoding-mode")
+    if noncoding_mode == "intergenic" and not coding_gtf:
+        raise click.UsageError("--noncoding-mode intergenic needs --genome and --coding-gtf (to know where the genes are)")
     overrides = _parse_settings(config_file, settings)
     _require_inputs(coding + noncoding)
+    log = (lambda msg: None) if quiet else (lambda msg: print(f"rnaigloo: {msg}", file=stderr))
+    coding_sources: list[Any] = list(coding)
+    noncoding_sources: list[Any] = list(noncoding)
+    if coding_gtf:
+        coding_sources.append(_annotated(genome, coding_gtf, skip_bad_transcripts, log))
+    if noncoding_gtf:
+        noncoding_sources.append(_annotated(genome, noncoding_gtf, skip_bad_transcripts, log))
     from rnaigloo.runtime import start_tensorflow
 
     start_tensorflow(threads, debug)
@@ -281,10 +381,14 @@ def train(
 
     verbose = 0 if quiet else (1 if stderr.isatty() else 2)
     run_training(
-        coding,
-        noncoding,
+        coding_sources,
+        noncoding_sources,
         output,
         config=overrides,
+        noncoding_mode=noncoding_mode,
+        shuffle_k=shuffle_k,
+        intergenic_flank=intergenic_flank,
+        init_from=init_from,
         epochs=epochs,
         batch_size=batch_size,
         seed=seed,
@@ -294,7 +398,7 @@ def train(
         mixed_precision=mixed_precision,
         devices=devices,
         verbose=verbose,
-        log=(lambda msg: None) if quiet else (lambda msg: print(f"rnaigloo: {msg}", file=stderr)),
+        log=log,
     )
 
 

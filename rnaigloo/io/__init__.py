@@ -1,1 +1,1 @@
-"""Reading and writing files: FASTA input, labelled sets, safe outputs."""
+"""Reading and writing files: FASTA input, labelled sets, annotations (GTF/GFF3), the indexed genome, safe outputs."""

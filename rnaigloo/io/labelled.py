@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -33,37 +34,54 @@ def gene_key(header: str, seq_id: str) -> str:
     return "id:" + seq_id
 
 
-def read_labelled(coding: Sequence[str], noncoding: Sequence[str]) -> LabelledData:
-    """Read coding and non-coding FASTA files (IDs must be unique across all of them).
+# A FASTA path, or the transcripts of GTF/GFF3 files on a genome
+# (:class:`rnaigloo.io.transcripts.AnnotatedTranscripts`, counted per annotation file).
+Source = Any
+
+
+def read_labelled(coding: Sequence[Source], noncoding: Sequence[Source], need_noncoding: bool = True) -> LabelledData:
+    """Read coding and non-coding sets (IDs must be unique across all of them).
+
+    Args:
+        coding, noncoding: FASTA paths or annotated transcripts.
+        need_noncoding: False when the non-coding class is made later (``--noncoding-mode``).
 
     Raises:
         InputError: bad input, or a class with no records.
     """
-    if not coding or not noncoding:
-        raise InputError("training needs at least one --coding and one --noncoding FASTA file")
+    if not coding or (need_noncoding and not noncoding):
+        raise InputError(
+            "training needs coding transcripts (--coding or --coding-gtf) and non-coding ones "
+            "(--noncoding, --noncoding-gtf or --noncoding-mode)"
+        )
     sequences: list[str] = []
     labels: list[int] = []
     groups: list[str] = []
     files: dict[str, int] = {}
-    for label, path, rec in iter_labelled(coding, noncoding):
+    for label, _, rec in iter_labelled(coding, noncoding):
         sequences.append(rec.sequence)
         labels.append(label)
         groups.append(gene_key(rec.header, rec.id))
-        files[str(path)] = files.get(str(path), 0) + 1
-    for path in (*coding, *noncoding):
-        files.setdefault(str(path), 0)
+        files[rec.source] = files.get(rec.source, 0) + 1
+    for source in (*coding, *noncoding):
+        for name in source.per_file() if hasattr(source, "per_file") else [str(source)]:
+            files.setdefault(name, 0)
     return LabelledData(sequences, np.asarray(labels, dtype=np.int64), groups, files)
 
 
-def iter_labelled(coding: Sequence[str], noncoding: Sequence[str]) -> Iterator[tuple[int, str, Record]]:
-    """Stream ``(label, path, record)`` over the coding files, then the non-coding ones.
+def iter_labelled(coding: Sequence[Source], noncoding: Sequence[Source]) -> Iterator[tuple[int, Source, Record]]:
+    """Stream ``(label, source, record)`` over the coding sources, then the non-coding ones.
+
+    Annotated transcripts carry ``gene_id=GENE`` in their headers, so that a gene's
+    isoforms stay on one side of the validation split.
 
     IDs must be unique across all files (checked as they are read, in constant memory
     per ID), so one transcript cannot carry both labels.
     """
     seen = SeenIds()
     for label, paths in ((1, coding), (0, noncoding)):
-        for path in paths:
-            for rec in read_fasta(path, seen):
-                yield label, path, rec
+        for source in paths:
+            records = source.records(seen, gene_in_header=True) if hasattr(source, "records") else read_fasta(source, seen)
+            for rec in records:
+                yield label, source, rec
 

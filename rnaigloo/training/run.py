@@ -28,7 +28,7 @@ from rnaigloo.encoding.features import encode_sequences
 from rnaigloo.errors import InputError
 from rnaigloo.evaluate.metrics import best_mcc_threshold, compute_metrics
 from rnaigloo.io.files import write_json_atomic
-from rnaigloo.io.labelled import read_labelled
+from rnaigloo.io.labelled import Source, read_labelled
 from rnaigloo.training.card import data_summary, model_card, plot_history, training_report, training_summary
 from rnaigloo.training.checkpoint import Checkpointer, checkpoint_dir, load_checkpoint
 from rnaigloo.training.data import class_weights, split_validation
@@ -64,11 +64,15 @@ def _checked_arguments(output, config, epochs: int, batch_size: int, patience: i
 
 
 def train(
-    coding: Sequence[str],
-    noncoding: Sequence[str],
+    coding: Sequence[Source],
+    noncoding: Sequence[Source],
     output: str | os.PathLike,
     *,
     config: dict[str, Any] | None = None,
+    noncoding_mode: str | None = None,
+    shuffle_k: int = 2,
+    intergenic_flank: int = 1000,
+    init_from: str | os.PathLike | None = None,
     epochs: int = 30,
     batch_size: int = 64,
     seed: int = 42,
@@ -87,9 +91,20 @@ def train(
     state after the last finished epoch (removed at the end).
 
     Args:
-        coding, noncoding: FASTA files of each class.
+        coding, noncoding: each class's sources: FASTA paths, or
+            :class:`rnaigloo.io.transcripts.AnnotatedTranscripts`.
         output: the model file to write (must end in ``.keras``).
-        config: model settings over :data:`rnaigloo.network.model.DEFAULT_CONFIG`.
+        config: model settings over :data:`rnaigloo.network.model.DEFAULT_CONFIG`
+            (with ``init_from``: over that model's settings; only the training
+            settings may change).
+        noncoding_mode: without a non-coding set, make one: ``shuffle`` (k-let
+            shuffles of the coding transcripts) or ``intergenic`` (genome windows away
+            from the coding transcripts' annotation, which must then be given as
+            AnnotatedTranscripts); see :mod:`rnaigloo.training.negatives`.
+        shuffle_k: the k-let size of ``shuffle``.
+        intergenic_flank: nt kept clear around every annotated transcript by ``intergenic``.
+        init_from: start from this model's weights and settings (a path, or a
+            bundled model's name such as ``human``).
         epochs: the most epochs to run.
         batch_size: training batch size per replica (device); the global batch is this
             times the replicas (see :mod:`rnaigloo.training.devices`).
@@ -105,13 +120,19 @@ def train(
         log: where messages go.
     """
     from rnaigloo.network.modelfile import library_versions, save_model
+    from rnaigloo.training.negatives import add_negatives
+    from rnaigloo.training.start import initial_model
 
-    output, cfg = _checked_arguments(output, config, epochs, batch_size, patience, seed)
+    init = initial_model(init_from, config) if init_from is not None else None
+    output, cfg = _checked_arguments(output, init.config if init else config, epochs, batch_size, patience, seed)
+    if init is not None:
+        cfg["seed"] = init.config["seed"]  # the patch positions come with the weights
     from rnaigloo.training.devices import choose_devices
 
     placement = choose_devices(devices)  # before the data is read: a wrong --devices fails at once
     t_start = time.time()
-    data = read_labelled(coding, noncoding)
+    data = read_labelled(coding, noncoding, need_noncoding=noncoding_mode is None)
+    negatives = add_negatives(data, coding, noncoding_mode, shuffle_k, intergenic_flank, seed, log)
     counts = np.bincount(data.labels, minlength=2)
     log(f"read {len(data.labels)} transcripts: {counts[1]} coding, {counts[0]} non-coding")
     train_idx, val_idx = split_validation(data.labels, data.groups, val_fraction, seed)
@@ -132,6 +153,8 @@ def train(
         "val_fraction": val_fraction,
         "patience": patience,
         "mixed_precision": mixed_precision,
+        "negatives": negatives,
+        "init_from": init.summary if init else None,
         "files": data.files,
         "n": len(y),
         "labels_sum": int(y.sum()),
@@ -150,7 +173,7 @@ def train(
     with _precision_policy(mixed_precision):
         steps = math.ceil(len(train_idx) / global_batch)
         with placement.strategy.scope():  # the model's variables live on the replicas
-            model, state = _model_and_state(cfg, steps, ckpt, fingerprint, resume, log)
+            model, state = _model_and_state(cfg, steps, ckpt, fingerprint, resume, log, init)
         train_ds = make_dataset(
             enc, y, train_idx, weights, global_batch, seed, epochs, state["epoch"],
             sequences=getattr(data, "sequences", None), augment=cfg["augment"],
@@ -179,12 +202,19 @@ def train(
         threshold, val_mcc = best_mcc_threshold(y[val_idx], val_scores)
         val_metrics = compute_metrics(y[val_idx], val_scores, threshold)
         summary = data_summary(data, train_idx, val_idx)
+        annotations = [s.summary() for s in (*coding, *noncoding) if hasattr(s, "summary")]
+        if annotations:
+            summary["annotations"] = annotations
+        if negatives:
+            summary["negatives"] = negatives
         training = training_summary(
             state, epochs=epochs, batch_size=batch_size, patience=patience, val_fraction=val_fraction,
             weights=weights, seed=seed, device=placement.description, replicas=placement.replicas,
             precision=keras.mixed_precision.global_policy().name,
         )  # fmt: skip
         versions = library_versions()
+        if init is not None:
+            training["init_from"] = init.summary
         card = model_card(output.stem, cfg, threshold, summary, training, val_metrics, versions)
         card = save_model(_without_optimizer(model, cfg), output, card)
         seconds = time.time() - t_start
@@ -202,7 +232,7 @@ def train(
         return TrainResult(card, report)
 
 
-def _model_and_state(cfg: dict[str, Any], steps: int, ckpt: Path, fingerprint: str, resume: bool, log):
+def _model_and_state(cfg: dict[str, Any], steps: int, ckpt: Path, fingerprint: str, resume: bool, log, init=None):
     """The compiled model and training state: from the checkpoint when resuming, else new.
 
     Raises:
@@ -221,6 +251,9 @@ def _model_and_state(cfg: dict[str, Any], steps: int, ckpt: Path, fingerprint: s
     if ckpt.exists():
         shutil.rmtree(ckpt)
     model = build_model(cfg)
+    if init is not None:
+        model.set_weights(init.weights)
+        log(f"starting from the weights of {init.summary['model']}")
     lr = cfg["learning_rate"]
     if cfg["lr_decay"] < 1.0:  # a step schedule lives in the optimizer, so resume keeps it
         lr = keras.optimizers.schedules.ExponentialDecay(lr, decay_steps=steps, decay_rate=cfg["lr_decay"], staircase=True)

@@ -1,0 +1,71 @@
+"""Where training starts from: a trained model's weights and settings (``--init-from``).
+
+Fine-tuning keeps the network's shape, so only the settings that do not change it may
+be given anew (:data:`TRAINING_SETTINGS`); the rest come from the model's card. The
+model is checked against its card (SHA-256) like any model that is loaded.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rnaigloo.errors import InputError
+
+# Settings that change how a network is trained, not its shape or its weights' meaning.
+TRAINING_SETTINGS = ("learning_rate", "lr_decay", "augment", "dropout", "l2")
+
+
+@dataclass
+class InitialModel:
+    """The settings and weights a run starts from, and what the card records of it."""
+
+    config: dict[str, Any]
+    weights: list[Any]
+    summary: dict[str, Any]
+
+
+def model_path(name_or_path: str | os.PathLike) -> Path:
+    """A model file from a path, or from a bundled model's name (``human``).
+
+    Raises:
+        InputError: neither a file nor a bundled model's name.
+    """
+    from rnaigloo.network.modelfile import default_model_path
+
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    bundled_dir = default_model_path().parent
+    bundled = bundled_dir / f"{name_or_path}.keras"
+    if os.sep not in str(name_or_path) and path.suffix != ".keras" and bundled.is_file():
+        return bundled
+    names = ", ".join(sorted(p.stem for p in bundled_dir.glob("*.keras"))) or "none"
+    raise InputError(f"--init-from: no model file {name_or_path} and no bundled model of that name (bundled: {names})")
+
+
+def initial_model(name_or_path: str | os.PathLike, overrides: dict[str, Any] | None) -> InitialModel:
+    """The checked model's config (with ``overrides`` of training settings) and weights.
+
+    Raises:
+        InputError: ``overrides`` would change the network's shape.
+        ModelError: the model is damaged or cannot be loaded.
+    """
+    from rnaigloo.network.modelfile import load_model
+
+    path = model_path(name_or_path)
+    loaded = load_model(path)
+    config = dict(loaded.config)
+    for key, value in (overrides or {}).items():
+        if key in TRAINING_SETTINGS or key == "seed":
+            config[key] = value
+        elif key not in config or config[key] != value:
+            raise InputError(
+                f"--set {key}={value} cannot be used with --init-from: the network's shape comes from {path.name} "
+                f"({key}={config.get(key)!r}); only {', '.join(TRAINING_SETTINGS)} can change"
+            )
+    weights = loaded.keras_model.get_weights()
+    summary = {"model": path.name, "sha256": loaded.card["sha256"], "threshold": loaded.threshold}
+    return InitialModel(config=config, weights=weights, summary=summary)
