@@ -1,0 +1,323 @@
+"""Held-out figures for models, CPC2 and the longest ORF, on every set, in one run.
+
+Usage (from the repository root, after ``benchmarks/accuracy/split.py`` and
+``benchmarks/species/prepare.py``):
+
+    python benchmarks/species/run.py -m 0.1=models/human.keras -m new=models/default.keras \\
+        --loso new=benchmarks/work/runs/loso_{species}.keras [--out benchmarks/species/results]
+
+Sets (all held out, never trained or tuned on):
+
+* human held-out genes (``benchmarks/work/split/test_*``), all and by length
+  (< 1 kb, 1-3 kb, > 3 kb);
+* human fragments (one 300-1,500 nt window of each held-out transcript), 5'- and
+  3'-truncated held-out transcripts (``prepare.py``);
+* the test clusters of fly, Chlamydomonas and citrus; a ``--loso NAME=PATTERN`` row
+  scores each species with the model trained without it (``{species}`` in PATTERN);
+* all rat lncRNAs (specificity only: no coding partner).
+
+Each tool is scored at its own threshold: a model at its card's, CPC2 at its own call,
+the ORF baseline at a longest ATG-initiated ORF >= 300 nt (it ranks by ORF length for
+AUROC). The Brier score is given for tools whose score is a probability. Writes
+``OUT.md`` and ``OUT.json``.
+
+With ``--validation`` it scores the validation split that ``rnaigloo train`` kept
+aside from ``--train-dir`` (same seed and fraction), per species, and fragments and
+truncations of it: the figures used to choose settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from Bio.SeqIO.FastaIO import SimpleFastaParser
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "benchmarks" / "species"))
+from prepare import SPECIES, derived  # noqa: E402
+
+BINS = (("all", 0, float("inf")), ("< 1 kb", 0, 1000), ("1-3 kb", 1000, 3000), ("> 3 kb", 3000, float("inf")))
+ORF_CUTOFF = 300
+
+
+class TestSet:
+    def __init__(self, name: str, seqs: list[str], labels: np.ndarray, species: str = ""):
+        self.name, self.seqs, self.labels, self.species = name, seqs, labels, species
+        self.lengths = np.array([len(s) for s in seqs])
+
+
+def read_pair(coding: Path | None, noncoding: Path) -> tuple[list[str], np.ndarray]:
+    seqs, labels = [], []
+    for label, path in ((1, coding), (0, noncoding)):
+        if path is None:
+            continue
+        with gzip.open(path, "rt") as fh:
+            for _, s in SimpleFastaParser(fh):
+                seqs.append(s)
+                labels.append(label)
+    return seqs, np.array(labels)
+
+
+def held_out_sets(split: Path, work: Path) -> list[TestSet]:
+    sets = [TestSet("human held-out", *read_pair(split / "test_coding.fa.gz", split / "test_noncoding.fa.gz"))]
+    test = work / "test"
+    for kind, name in (("fragments", "human fragments 300-1,500 nt"), ("trunc5", "human 5'-truncated"), ("trunc3", "human 3'-truncated")):
+        sets.append(TestSet(name, *read_pair(test / f"human_{kind}_coding.fa.gz", test / f"human_{kind}_noncoding.fa.gz")))
+    for sp in SPECIES:
+        sets.append(TestSet(sp, *read_pair(test / f"{sp}_coding.fa.gz", test / f"{sp}_noncoding.fa.gz"), species=sp))
+    sets.append(TestSet("rat lncRNAs (specificity)", *read_pair(None, test / "rat_noncoding.fa.gz"), species="rat"))
+    return sets
+
+
+def validation_sets(train_dir: Path, seed: int, fraction: float) -> list[TestSet]:
+    """The validation rows ``rnaigloo train`` keeps aside from train_dir's files, per species, + pieces."""
+    from rnaigloo_compat import read_labelled, split_validation
+
+    data = read_labelled([str(train_dir / "train_coding.fa.gz")], [str(train_dir / "train_noncoding.fa.gz")])
+    _, val_idx = split_validation(data.labels, data.groups, fraction, seed)
+    species = _species_of(train_dir)
+    sp = np.array([species[i] for i in val_idx])
+    seqs = [data.sequences[i] for i in val_idx]
+    y = data.labels[val_idx]
+    sets = []
+    for name in ("human", *SPECIES):
+        mask = sp == name
+        if mask.any():
+            sets.append(TestSet(f"validation {name}", [s for s, m in zip(seqs, mask) if m], y[mask], species=name))
+    records = [(f"v{i}", s) for i, s in enumerate(seqs)]
+    for kind in ("fragments", "trunc5", "trunc3"):
+        pieces = derived(records, kind, seed + 7)
+        keep = np.array([int(h.split("_")[0][1:]) for h, _ in pieces])
+        sets.append(TestSet(f"validation {kind} (all species)", [s for _, s in pieces], y[keep]))
+    return sets
+
+
+def _species_of(train_dir: Path) -> list[str]:
+    out = []
+    for cls in ("coding", "noncoding"):
+        with gzip.open(train_dir / f"train_{cls}.fa.gz", "rt") as fh:
+            for h, _ in SimpleFastaParser(fh):
+                tag = [w for w in h.split() if w.startswith("species=")]
+                out.append(tag[0].split("=", 1)[1] if tag else "human")
+    return out
+
+
+def score_model(path: str, seqs: list[str]) -> tuple[np.ndarray, float, float]:
+    from rnaigloo_compat import Classifier
+
+    clf = Classifier.load([path])
+    t = time.time()
+    scores = [clf.score_sequences(seqs[i : i + 256])[0] for i in range(0, len(seqs), 256)]
+    return np.concatenate(scores), clf.threshold, time.time() - t
+
+
+def score_cpc2(seqs: list[str]) -> tuple[np.ndarray, np.ndarray, float] | None:
+    exe = shutil.which("cpc2")
+    if exe is None:
+        print("cpc2 not found (pip install cpc2-standalone): CPC2 left out", file=sys.stderr)
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        fa = Path(tmp) / "in.fa"
+        with open(fa, "w") as fh:
+            for i, s in enumerate(seqs):
+                fh.write(f">s{i}\n{s}\n")
+        t = time.time()
+        subprocess.run([exe, "-i", str(fa), "-o", str(Path(tmp) / "out")], check=True, capture_output=True)
+        seconds = time.time() - t
+        prob, call = {}, {}
+        for line in open(Path(tmp) / "out.txt"):
+            if line.startswith("#"):
+                continue
+            f = line.rstrip("\n").split("\t")
+            prob[f[0]] = float(f[6])
+            call[f[0]] = f[7] == "coding"
+    ids = [f"s{i}" for i in range(len(seqs))]
+    return np.array([prob[i] for i in ids]), np.array([call[i] for i in ids]), seconds
+
+
+def orf_lengths(seqs: list[str]) -> np.ndarray:
+    """Longest ATG-initiated ORF (0.1's search), the baseline's score."""
+    from rnaigloo_compat import atg_orf_length
+
+    return np.array([atg_orf_length(s) for s in seqs], dtype=float)
+
+
+def metrics(y: np.ndarray, calls: np.ndarray, scores: np.ndarray, probability: bool) -> dict:
+    from sklearn.metrics import matthews_corrcoef, roc_auc_score
+
+    y = y.astype(int)
+    calls = calls.astype(int)
+    tp = int(((calls == 1) & (y == 1)).sum())
+    tn = int(((calls == 0) & (y == 0)).sum())
+    pos, neg = int(y.sum()), int((1 - y).sum())
+    both = pos > 0 and neg > 0
+    return {
+        "n": int(len(y)),
+        "coding": pos,
+        "sensitivity": tp / pos if pos else None,
+        "specificity": tn / neg if neg else None,
+        "accuracy": float((calls == y).mean()) if len(y) else None,
+        "mcc": float(matthews_corrcoef(y, calls)) if both else None,
+        "auroc": float(roc_auc_score(y, scores)) if both else None,
+        "brier": float(np.mean((scores - y) ** 2)) if probability and len(y) else None,
+    }
+
+
+def subsets(ts: TestSet, bins: bool) -> list[tuple[str, np.ndarray]]:
+    out = [("all", np.ones(len(ts.labels), dtype=bool))]
+    if bins:
+        out += [(label, (ts.lengths >= lo) & (ts.lengths < hi)) for label, lo, hi in BINS[1:]]
+    return out
+
+
+def evaluate_all(sets: list[TestSet], models: dict[str, str], loso: dict[str, str], cpc2: bool) -> tuple[dict, dict]:
+    """results[set][bin][tool] = metrics; timing[tool] = seconds."""
+    seqs = [s for ts in sets for s in ts.seqs]
+    offsets = np.cumsum([0] + [len(ts.seqs) for ts in sets])
+    per_tool: dict[str, list[tuple[np.ndarray, np.ndarray, bool] | None]] = {}
+    timing: dict[str, float] = {}
+
+    def by_set(calls, scores, probability, only=None):
+        return [
+            (calls[a:b], scores[a:b], probability) if only is None or only(ts) else None
+            for ts, a, b in zip(sets, offsets[:-1], offsets[1:])
+        ]
+
+    for name, path in models.items():
+        scores, threshold, secs = score_model(path, seqs)
+        per_tool[name] = by_set(scores >= threshold, scores, True)
+        timing[name] = secs
+    for name, pattern in loso.items():
+        rows: list = [None] * len(sets)
+        for sp in SPECIES:
+            idx = [i for i, ts in enumerate(sets) if ts.species == sp]
+            if not idx:
+                continue
+            scores, threshold, _ = score_model(pattern.format(species=sp), [s for i in idx for s in sets[i].seqs])
+            start = 0
+            for i in idx:
+                n = len(sets[i].seqs)
+                rows[i] = (scores[start : start + n] >= threshold, scores[start : start + n], True)
+                start += n
+        per_tool[f"{name} (species left out)"] = rows
+    if cpc2:
+        res = score_cpc2(seqs)
+        if res is not None:
+            per_tool["CPC2"] = by_set(res[1], res[0], True)
+            timing["CPC2"] = res[2]
+    orf = orf_lengths(seqs)
+    per_tool[f"longest ORF >= {ORF_CUTOFF} nt"] = by_set(orf >= ORF_CUTOFF, orf, False)
+
+    results: dict = {}
+    for i, ts in enumerate(sets):
+        results[ts.name] = {}
+        for label, mask in subsets(ts, bins=ts.name in ("human held-out",) or ts.species in SPECIES or ts.name.startswith("validation")):
+            if not mask.any():
+                continue
+            results[ts.name][label] = {}
+            for tool, rows in per_tool.items():
+                if rows[i] is None:
+                    continue
+                calls, scores, prob = rows[i]
+                results[ts.name][label][tool] = metrics(ts.labels[mask], calls[mask], scores[mask], prob)
+    return results, timing
+
+
+def _f(v, digits=3) -> str:
+    return "-" if v is None else f"{v:.{digits}f}"
+
+
+def markdown(results: dict) -> str:
+    lines = []
+    for set_name, by_bin in results.items():
+        lines += [f"### {set_name}", ""]
+        specificity_only = all(m["coding"] == 0 for tools in by_bin.values() for m in tools.values())
+        if specificity_only:
+            lines += ["| tool | n | specificity | Brier |", "|---|---|---|---|"]
+            for tool, m in by_bin["all"].items():
+                lines.append(f"| {tool} | {m['n']} | {_f(m['specificity'])} | {_f(m['brier'])} |")
+        else:
+            lines += [
+                "| tool | length | n (coding) | MCC | sensitivity | specificity | AUROC | Brier |",
+                "|---|---|---|---|---|---|---|---|",
+            ]
+            for label, tools in by_bin.items():
+                for tool, m in tools.items():
+                    lines.append(
+                        f"| {tool} | {label} | {m['n']} ({m['coding']}) | {_f(m['mcc'])} | {_f(m['sensitivity'])} | "
+                        f"{_f(m['specificity'])} | {_f(m['auroc'])} | {_f(m['brier'])} |"
+                    )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _named(values: list[str], what: str) -> dict[str, str]:
+    out = {}
+    for v in values:
+        if "=" not in v:
+            raise SystemExit(f"{what} expects NAME=PATH, found {v!r}")
+        name, path = v.split("=", 1)
+        out[name] = path
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("-m", "--model", action="append", default=[], metavar="NAME=PATH", help="a model to score")
+    ap.add_argument(
+        "--loso", action="append", default=[], metavar="NAME=PATTERN", help="leave-one-out models, {species} in PATTERN"
+    )
+    ap.add_argument("--split", type=Path, default=ROOT / "benchmarks" / "work" / "split")
+    ap.add_argument("--work", type=Path, default=ROOT / "benchmarks" / "work" / "species")
+    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "species" / "results")
+    ap.add_argument("--no-cpc2", action="store_true", help="leave CPC2 out")
+    ap.add_argument("--validation", action="store_true", help="score the training validation split instead")
+    ap.add_argument("--train-dir", type=Path, help="with --validation: the folder of train_*.fa.gz [--work]")
+    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--val-fraction", type=float, default=0.1)
+    args = ap.parse_args()
+    models, loso = _named(args.model, "-m"), _named(args.loso, "--loso")
+
+    from rnaigloo_compat import start
+
+    start()
+    if args.validation:
+        sets = validation_sets(args.train_dir or args.work, args.seed, args.val_fraction)
+    else:
+        if not (args.work / "test" / "fly_coding.fa.gz").is_file():
+            raise SystemExit(f"no test sets in {args.work}: run benchmarks/species/prepare.py first")
+        sets = held_out_sets(args.split, args.work)
+    t = time.time()
+    results, timing = evaluate_all(sets, models, loso, not args.no_cpc2)
+    table = markdown(results)
+    print(table)
+    machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}"
+    payload = {
+        "kind": "validation" if args.validation else "held-out",
+        "models": models,
+        "loso": loso,
+        "machine": machine,
+        "scoring_seconds": timing,
+        "total_seconds": round(time.time() - t, 1),
+        "results": results,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.with_suffix(".json").write_text(json.dumps(payload, indent=2) + "\n")
+    head = "Validation" if args.validation else "Held-out"
+    names = ", ".join(f"{k} = `{v}`" for k, v in {**models, **{f'{k} (left out)': v for k, v in loso.items()}}.items())
+    args.out.with_suffix(".md").write_text(f"# {head} figures\n\nModels: {names}. Machine: {machine}.\n\n{table}")
+
+
+if __name__ == "__main__":
+    main()
