@@ -408,7 +408,7 @@ def train(
 @click.option("-m", "--model", "models", multiple=True, metavar="MODEL", help="Model(s) to evaluate; repeat for an ensemble [default: the bundled model].")
 @click.option("--threshold", type=click.FloatRange(0.0, 1.0), default=None, help="Decision threshold [default: the model's].")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON instead of a table.")
-@click.option("--plot", metavar="FILE.png", help="Write ROC and precision-recall curves to this PNG.")
+@click.option("--plot", metavar="FILE.png", help="Write ROC, precision-recall and reliability curves (threshold marked) to this PNG.")
 @click.option("-b", "--batch-size", type=click.IntRange(min=1), default=256, help="Transcripts scored at a time.")
 @click.option("--engine", type=click.Choice(["numpy", "tensorflow"]), default="numpy", help="Inference engine (see classify).")
 @_threads_option
@@ -453,7 +453,7 @@ def evaluate(
     if plot:
         from rnaigloo.evaluate.plots import plot_curves
 
-        plot_curves(y, s, plot, title=", ".join(m.path.name for m in classifier.models))
+        plot_curves(y, s, plot, title=", ".join(m.path.name for m in classifier.models), threshold=classifier.threshold)
         if not quiet:
             stderr.write(f"rnaigloo: wrote {plot}\n")
 

@@ -8,9 +8,10 @@ try:  # subpackage layout
     from rnaigloo.io.labelled import read_labelled
     from rnaigloo.training.data import split_validation
 except ImportError:  # flat layout (0.1)
+    from rnaigloo.train import read_labelled, split_validation  # type: ignore[no-redef]
+
     from rnaigloo import features  # type: ignore[no-redef]
     from rnaigloo.classify import Classifier  # type: ignore[no-redef]
-    from rnaigloo.train import read_labelled, split_validation  # type: ignore[no-redef]
 
 __all__ = ["Classifier", "atg_orf_length", "read_labelled", "split_validation", "start"]
 

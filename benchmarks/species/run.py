@@ -45,7 +45,7 @@ from Bio.SeqIO.FastaIO import SimpleFastaParser
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks" / "species"))
-from prepare import SPECIES, derived  # noqa: E402
+from prepare import SPECIES, derived
 
 BINS = (("all", 0, float("inf")), ("< 1 kb", 0, 1000), ("1-3 kb", 1000, 3000), ("> 3 kb", 3000, float("inf")))
 ORF_CUTOFF = 300
@@ -130,8 +130,7 @@ def score_cpc2(seqs: list[str]) -> tuple[np.ndarray, np.ndarray, float] | None:
     with tempfile.TemporaryDirectory() as tmp:
         fa = Path(tmp) / "in.fa"
         with open(fa, "w") as fh:
-            for i, s in enumerate(seqs):
-                fh.write(f">s{i}\n{s}\n")
+            fh.writelines(f">s{i}\n{s}\n" for i, s in enumerate(seqs))
         t = time.time()
         subprocess.run([exe, "-i", str(fa), "-o", str(Path(tmp) / "out")], check=True, capture_output=True)
         seconds = time.time() - t
@@ -163,7 +162,7 @@ def metrics(y: np.ndarray, calls: np.ndarray, scores: np.ndarray, probability: b
     pos, neg = int(y.sum()), int((1 - y).sum())
     both = pos > 0 and neg > 0
     return {
-        "n": int(len(y)),
+        "n": len(y),
         "coding": pos,
         "sensitivity": tp / pos if pos else None,
         "specificity": tn / neg if neg else None,

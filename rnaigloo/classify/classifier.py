@@ -20,6 +20,7 @@ import numpy as np
 from rnaigloo.encoding.features import EncodedBatch, Orf, encode_sequences
 from rnaigloo.errors import ModelError
 from rnaigloo.io.fasta import Record
+from rnaigloo.network.calibration import apply_temperature
 
 
 @dataclass(frozen=True)
@@ -66,13 +67,15 @@ class Classifier:
             raise ValueError(f"engine must be one of {ENGINES}, found {engine!r}")
         if mixed_precision and engine != "tensorflow":
             raise ValueError("mixed precision needs the tensorflow engine")
-        shapes = {(m.config["nuc_len"], m.config["prot_len"]) for m in models}
+        shapes = {(m.config["nuc_len"], m.config["prot_len"], m.encoding_version) for m in models}
         if len(shapes) > 1:
             raise ModelError(
-                "ensemble members must share input lengths (nuc_len, prot_len); found " + ", ".join(map(str, shapes))
+                "ensemble members must share input lengths and encoding (nuc_len, prot_len, encoding version); found "
+                + ", ".join(map(str, shapes))
             )
         self.models = list(models)
-        self.nuc_len, self.prot_len = shapes.pop()
+        self.nuc_len, self.prot_len, self.encoding_version = shapes.pop()
+        self.temperatures = [m.temperature for m in self.models]
         self.threshold = float(np.mean([m.threshold for m in models])) if threshold is None else float(threshold)
         self.engine = engine
         self.workers = max(1, int(workers)) if engine == "numpy" else 1
@@ -87,7 +90,8 @@ class Classifier:
             networks = [m.keras_model for m in self.models]
             if mixed_precision:
                 networks = [mixed_precision_copy(m) for m in self.models]
-            self._predict = compile_predict(networks)
+            self._graph = compile_predict(networks)
+            self._predict = self._tensorflow_predict
 
     @classmethod
     def load(
@@ -113,7 +117,14 @@ class Classifier:
         return cls(loaded, threshold, engine, mixed_precision, workers)
 
     def _numpy_predict(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
-        scores = [net.predict(inputs) for net in self._networks]
+        return self._calibrated_mean([net.predict(inputs) for net in self._networks])
+
+    def _tensorflow_predict(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
+        return self._calibrated_mean(list(self._graph(inputs)))
+
+    def _calibrated_mean(self, outputs: list[np.ndarray]) -> np.ndarray:
+        """Each network's probabilities scaled by its card's temperature, then averaged."""
+        scores = [apply_temperature(np.asarray(o), t) for o, t in zip(outputs, self.temperatures)]
         return scores[0] if len(scores) == 1 else np.mean(scores, axis=0)
 
     def score_batch(self, batch: EncodedBatch) -> np.ndarray:
@@ -124,7 +135,7 @@ class Classifier:
         return np.clip(np.asarray(out, dtype=np.float64).reshape(-1), 0.0, 1.0)
 
     def encode(self, sequences: list[str]) -> EncodedBatch:
-        return encode_sequences(sequences, self.nuc_len, self.prot_len)
+        return encode_sequences(sequences, self.nuc_len, self.prot_len, self.encoding_version)
 
     def score_sequences(self, sequences: list[str]) -> tuple[np.ndarray, list[Orf]]:
         """Scores and longest ORFs of plain sequences."""

@@ -27,7 +27,7 @@ def mixed_precision_copy(loaded: Any) -> Any:
 
 
 def compile_predict(keras_models: list[Any]) -> Callable[[dict[str, np.ndarray]], Any]:
-    """A traced function that returns the ensemble's mean probability."""
+    """A traced function that returns each network's probabilities, stacked (networks first)."""
     import tensorflow as tf
 
     # one signature with a free batch size, so the graph is traced once
@@ -35,8 +35,7 @@ def compile_predict(keras_models: list[Any]) -> Callable[[dict[str, np.ndarray]]
 
     @tf.function(input_signature=[spec], reduce_retracing=True)
     def predict(inputs):
-        outs = [m(inputs, training=False) for m in keras_models]
-        return tf.add_n(outs) / len(outs) if len(outs) > 1 else outs[0]
+        return tf.stack([m(inputs, training=False) for m in keras_models])
 
     def run(inputs: dict[str, np.ndarray]):
         return predict({k: tf.convert_to_tensor(v, dtype=spec[k].dtype) for k, v in inputs.items()}).numpy()

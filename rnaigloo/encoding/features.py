@@ -15,6 +15,14 @@ Conventions used throughout:
   with the first in-frame stop codon (``TAA``, ``TAG``, ``TGA``), which it includes. An
   ORF with no stop before the 3' end still counts and is 3'-open. Ties go to the ORF
   that starts first. Coordinates are 1-based and inclusive.
+* 5'-open frames (encoding version 2): a reading frame with no stop codon between the
+  transcript's 5' end and its first stop is open to the 5' end, as in a fragment or a
+  transcript whose start codon was not assembled. Such a frame is a candidate too,
+  from its first whole codon (position 1, 2 or 3, whatever the codon) to its first stop
+  (or the 3' end), and it wins when it is longer than every ATG-initiated ORF; it is
+  5'-partial (``five_prime_complete`` false). An ATG ORF with no upstream stop lies
+  inside the 5'-open frame of its own frame, so it is reported as that frame from the
+  5' end. Version 1 models (rnaigloo 0.1) are encoded with the ATG-only search.
 * Hand-made features (``FEATURE_NAMES``) are computed on the whole transcript: ORF
   length, coverage and completeness; k-mer frequencies (k = 2..4); codon usage,
   amino-acid composition and in-frame hexamer (codon-pair) frequencies of the ORF.
@@ -34,7 +42,9 @@ from rnaigloo.architecture import FEATURES, NUCLEOTIDES, PROTEINS
 
 # Raised whenever the encoding or the feature set changes: a model records the version
 # it was trained with, and the loader refuses a model of another version.
-ENCODING_VERSION = 1
+ENCODING_VERSION = 2
+# Versions this rnaigloo can still encode for: 1 differs only in the ORF search (ATG only).
+ENCODING_VERSIONS = (1, 2)
 
 NUC_ALPHABET = "ACGTN"
 AA_ALPHABET = "ACDEFGHIKLMNPQRSTVWY"
@@ -88,7 +98,8 @@ class Orf:
     """The longest forward-strand ORF of a transcript.
 
     Attributes:
-        start: 1-based position of the A of the ATG; 0 when there is no ORF.
+        start: 1-based position of the A of the ATG, or of the first codon of a frame
+            open to the 5' end; 0 when there is no ORF.
         end: 1-based position of the last base (the stop codon's last base when the
             ORF is 3'-complete); 0 when there is no ORF.
         five_prime_complete: an in-frame stop codon lies upstream of the ATG, so the
@@ -133,15 +144,46 @@ def codon_codes(tokens: np.ndarray) -> np.ndarray:
     return codes
 
 
-def longest_orf(tokens: np.ndarray, codes: np.ndarray | None = None) -> Orf:
-    """The longest ATG-initiated ORF on the forward strand (see the module notes)."""
+def longest_orf(tokens: np.ndarray, codes: np.ndarray | None = None, five_prime_open: bool = True) -> Orf:
+    """The longest forward-strand ORF (see the module notes).
+
+    Args:
+        tokens: nucleotide tokens.
+        codes: their codon codes (:func:`codon_codes`), computed when not given.
+        five_prime_open: also consider frames open to the 5' end (encoding version 2);
+            False gives the ATG-only search of version 1.
+    """
     if codes is None:
         codes = codon_codes(tokens)
-    n = len(tokens)
+    stops = np.flatnonzero((codes == _STOPS[0]) | (codes == _STOPS[1]) | (codes == _STOPS[2]))
+    best = _longest_atg_orf(len(tokens), codes, stops)
+    if five_prime_open:
+        open_frame = _longest_open_frame(len(tokens), stops)
+        if open_frame.length > best.length:
+            return open_frame
+    return best
+
+
+def _longest_open_frame(n: int, stops: np.ndarray) -> Orf:
+    """The longest frame read from the 5' end to its first stop (or the 3' end); ties: frame 1 first."""
+    best = NO_ORF
+    for frame in range(min(3, n)):
+        in_frame = stops[stops % 3 == frame]
+        if in_frame.size:
+            end, complete = int(in_frame[0]) + 3, True
+        else:
+            end, complete = frame + 3 * ((n - frame) // 3), False
+        sense = end - frame - (3 if complete else 0)  # a frame that is only a stop codon is no ORF
+        if sense >= 3 and end - frame > best.length:
+            best = Orf(start=frame + 1, end=end, five_prime_complete=False, three_prime_complete=complete)
+    return best
+
+
+def _longest_atg_orf(n: int, codes: np.ndarray, stops: np.ndarray) -> Orf:
+    """The longest ATG-initiated ORF (the version 1 search)."""
     starts = np.flatnonzero(codes == _ATG)  # ascending, so argmax breaks ties by earliest start
     if starts.size == 0:
         return NO_ORF
-    stops = np.flatnonzero((codes == _STOPS[0]) | (codes == _STOPS[1]) | (codes == _STOPS[2]))
     # One search for all three frames: positions keyed by (frame, position).
     stop_keys = np.sort((stops % 3) * n + stops)
     start_frames = starts % 3
@@ -290,7 +332,9 @@ class EncodedBatch:
         return len(self.orfs)
 
 
-def encode_sequences(sequences: list[str], nuc_len: int, prot_len: int) -> EncodedBatch:
+def encode_sequences(
+    sequences: list[str], nuc_len: int, prot_len: int, version: int = ENCODING_VERSION
+) -> EncodedBatch:
     """Turn transcripts into model inputs.
 
     This is the one encoding used by training, evaluation and classification. Any
@@ -300,10 +344,14 @@ def encode_sequences(sequences: list[str], nuc_len: int, prot_len: int) -> Encod
         sequences: nucleotide sequences (any case, ``U`` or ``T``, IUPAC letters).
         nuc_len: length of the nucleotide window.
         prot_len: number of amino acids given to the protein branch.
+        version: the encoding version of the model (one of ``ENCODING_VERSIONS``).
 
     Returns:
         The batch, in the order of ``sequences``.
     """
+    if version not in ENCODING_VERSIONS:
+        raise ValueError(f"unknown encoding version {version}; known: {ENCODING_VERSIONS}")
+    five_prime_open = version >= 2
     b = len(sequences)
     nuc = np.zeros((b, nuc_len), dtype=np.uint8)
     prot = np.zeros((b, prot_len), dtype=np.uint8)
@@ -313,7 +361,7 @@ def encode_sequences(sequences: list[str], nuc_len: int, prot_len: int) -> Encod
     for i, seq in enumerate(sequences):
         tokens = nucleotide_tokens(seq)
         codes = codon_codes(tokens)
-        orf = longest_orf(tokens, codes)
+        orf = longest_orf(tokens, codes, five_prime_open)
         protein = orf_protein_tokens(codes, orf)
         start = window_start(len(tokens), orf, nuc_len)
         window = tokens[start : start + nuc_len]

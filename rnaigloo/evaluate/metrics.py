@@ -6,7 +6,8 @@ from typing import Any
 
 import numpy as np
 
-METRIC_NAMES = ("accuracy", "sensitivity", "specificity", "precision", "f1", "mcc", "auroc", "auprc")
+METRIC_NAMES = ("accuracy", "sensitivity", "specificity", "precision", "f1", "mcc", "auroc", "auprc", "brier")
+RELIABILITY_BINS = 10
 
 
 def compute_metrics(labels: np.ndarray, scores: np.ndarray, threshold: float) -> dict[str, Any]:
@@ -19,7 +20,8 @@ def compute_metrics(labels: np.ndarray, scores: np.ndarray, threshold: float) ->
 
     Returns:
         The metrics in ``METRIC_NAMES`` (AUROC/AUPRC are ``None`` when one class is
-        absent) and the counts ``tp``, ``fp``, ``tn``, ``fn``, ``n``.
+        absent; Brier is the mean squared error of the scores read as probabilities) and
+        the counts ``tp``, ``fp``, ``tn``, ``fn``, ``n``.
     """
     from sklearn.metrics import (
         accuracy_score,
@@ -46,12 +48,68 @@ def compute_metrics(labels: np.ndarray, scores: np.ndarray, threshold: float) ->
         "mcc": float(matthews_corrcoef(y, pred)),
         "auroc": float(roc_auc_score(y, s)) if both else None,
         "auprc": float(average_precision_score(y, s)) if both else None,
+        "brier": brier_score(y, s),
         "threshold": float(threshold),
         "tp": int(tp),
         "fp": int(fp),
         "tn": int(tn),
         "fn": int(fn),
         "n": len(y),
+    }
+
+
+def brier_score(labels: np.ndarray, scores: np.ndarray) -> float | None:
+    """Mean squared difference between score and label (0 is perfect; ``None`` for no records)."""
+    y = np.asarray(labels, dtype=float)
+    s = np.asarray(scores, dtype=float)
+    return float(np.mean((s - y) ** 2)) if y.size else None
+
+
+def reliability(labels: np.ndarray, scores: np.ndarray, bins: int = RELIABILITY_BINS) -> list[dict[str, Any]]:
+    """Observed share of coding transcripts per score bin (equal-width bins over [0, 1]).
+
+    Returns:
+        One entry per non-empty bin: ``lo``, ``hi``, ``n``, ``mean_score``, ``coding_share``.
+    """
+    y = np.asarray(labels, dtype=float)
+    s = np.asarray(scores, dtype=float)
+    which = np.minimum((s * bins).astype(int), bins - 1)
+    out = []
+    for b in range(bins):
+        mask = which == b
+        if mask.any():
+            out.append(
+                {
+                    "lo": b / bins,
+                    "hi": (b + 1) / bins,
+                    "n": int(mask.sum()),
+                    "mean_score": float(s[mask].mean()),
+                    "coding_share": float(y[mask].mean()),
+                }
+            )
+    return out
+
+
+def expected_calibration_error(labels: np.ndarray, scores: np.ndarray, bins: int = RELIABILITY_BINS) -> float | None:
+    """Mean gap between score and observed coding share over the bins, weighted by bin size."""
+    rows = reliability(labels, scores, bins)
+    n = sum(r["n"] for r in rows)
+    return float(sum(r["n"] * abs(r["mean_score"] - r["coding_share"]) for r in rows) / n) if n else None
+
+
+def calibration_summary(
+    labels: np.ndarray, raw: np.ndarray, calibrated: np.ndarray, temperature: float, threshold: float
+) -> dict[str, Any]:
+    """The card's calibration section: the temperature and what it did on the validation set."""
+    return {
+        "temperature": float(temperature),
+        "fitted_on": "validation set (minimum log-loss); scores and threshold are on the calibrated scale",
+        "brier_before": brier_score(labels, raw),
+        "brier_after": brier_score(labels, calibrated),
+        "ece_before": expected_calibration_error(labels, raw),
+        "ece_after": expected_calibration_error(labels, calibrated),
+        "reliability": reliability(labels, calibrated),
+        "threshold": float(threshold),
     }
 
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from rnaigloo import __version__
 from rnaigloo.architecture import ARCHITECTURE_VERSION
-from rnaigloo.encoding.features import ENCODING_VERSION, N_FEATURES, encode_sequences
+from rnaigloo.encoding.features import ENCODING_VERSION, ENCODING_VERSIONS, N_FEATURES, encode_sequences
 from rnaigloo.errors import ModelError
 from rnaigloo.io.files import atomic_path, write_json_atomic
 from rnaigloo.network import probes
@@ -86,7 +86,8 @@ def save_model(model, path: str | os.PathLike, card: dict[str, Any]) -> dict[str
     path = Path(path)
     if path.suffix != ".keras":
         raise ModelError(f"model file name must end in .keras, found {path.name!r}")
-    probe_entry = probes.card_entry(lambda seqs: keras_scores(model, card["config"], seqs))
+    version = card.get("encoding", {}).get("version", ENCODING_VERSION)
+    probe_entry = probes.card_entry(lambda seqs: keras_scores(model, card["config"], seqs, version))
     with atomic_path(path, suffix=".keras") as tmp:
         model.save(tmp)
         full = {
@@ -119,6 +120,15 @@ class LoadedModel:
         return float(self.card["threshold"])
 
     @property
+    def encoding_version(self) -> int:
+        return int(self.card["encoding"]["version"])
+
+    @property
+    def temperature(self) -> float:
+        """The calibration temperature (1.0 when the card has none)."""
+        return float(self.card.get("calibration", {}).get("temperature", 1.0))
+
+    @property
     def keras_model(self):
         """The Keras network (imports TensorFlow).
 
@@ -135,7 +145,12 @@ class LoadedModel:
             except Exception as err:  # Keras raises many types for a bad file
                 first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
                 raise ModelError(f"cannot load {self.path} as a Keras model: {first}") from None
-            probes.verify(self.card, lambda seqs: keras_scores(self._keras, self.config, seqs), self.path.name, "TensorFlow")
+            probes.verify(
+                self.card,
+                lambda seqs: keras_scores(self._keras, self.config, seqs, self.encoding_version),
+                self.path.name,
+                "TensorFlow",
+            )
         return self._keras
 
     @property
@@ -145,21 +160,30 @@ class LoadedModel:
             from rnaigloo.network.engine import load_numpy_network
 
             network = load_numpy_network(self.path, self.config)
-            probes.verify(self.card, lambda seqs: numpy_scores(network, self.config, seqs), self.path.name, "NumPy")
+            probes.verify(
+                self.card,
+                lambda seqs: numpy_scores(network, self.config, seqs, self.encoding_version),
+                self.path.name,
+                "NumPy",
+            )
             self._numpy = network
         return self._numpy
 
 
-def keras_scores(model: Any, config: dict[str, Any], sequences: list[str]) -> np.ndarray:
-    """Scores of plain sequences by a Keras model (float32, no mixed precision)."""
-    batch = encode_sequences(sequences, config["nuc_len"], config["prot_len"])
+def keras_scores(
+    model: Any, config: dict[str, Any], sequences: list[str], version: int = ENCODING_VERSION
+) -> np.ndarray:
+    """Scores of plain sequences by a Keras model (float32, no mixed precision, no calibration)."""
+    batch = encode_sequences(sequences, config["nuc_len"], config["prot_len"], version)
     inputs = {k: v.astype(np.int32) if v.dtype.kind in "iu" else v for k, v in batch.model_inputs().items()}
     return np.asarray(model(inputs, training=False), dtype=np.float64).reshape(-1)
 
 
-def numpy_scores(network: Any, config: dict[str, Any], sequences: list[str]) -> np.ndarray:
-    """Scores of plain sequences by the NumPy engine."""
-    return network.predict(encode_sequences(sequences, config["nuc_len"], config["prot_len"]).model_inputs())
+def numpy_scores(
+    network: Any, config: dict[str, Any], sequences: list[str], version: int = ENCODING_VERSION
+) -> np.ndarray:
+    """Scores of plain sequences by the NumPy engine (no calibration)."""
+    return network.predict(encode_sequences(sequences, config["nuc_len"], config["prot_len"], version).model_inputs())
 
 
 def read_card(path: str | os.PathLike) -> dict[str, Any]:
@@ -189,12 +213,16 @@ def read_card(path: str | os.PathLike) -> dict[str, Any]:
         if key not in card:
             raise ModelError(f"model card {cpath} lacks {key!r}")
     encoding = card["encoding"]
-    if encoding.get("version") != ENCODING_VERSION or encoding.get("n_features") != N_FEATURES:
+    if encoding.get("version") not in ENCODING_VERSIONS or encoding.get("n_features") != N_FEATURES:
         raise ModelError(
             f"model {path.name} was trained on encoding version {encoding.get('version')} "
-            f"({encoding.get('n_features')} features); this rnaigloo {__version__} computes version "
-            f"{ENCODING_VERSION} ({N_FEATURES} features): retrain it or use the rnaigloo that made it"
+            f"({encoding.get('n_features')} features); this rnaigloo {__version__} reads versions "
+            f"{', '.join(map(str, ENCODING_VERSIONS))} ({N_FEATURES} features): retrain it or use the rnaigloo that made it"
         )
+    calibration = card.get("calibration", {})
+    temperature = calibration.get("temperature", 1.0) if isinstance(calibration, dict) else None
+    if not isinstance(temperature, (int, float)) or isinstance(temperature, bool) or not 0 < temperature < 1e6:
+        raise ModelError(f"model card {cpath}: calibration temperature must be a positive number, found {temperature!r}")
     if card["architecture"].get("version") != ARCHITECTURE_VERSION:
         raise ModelError(
             f"model {path.name} has architecture version {card['architecture'].get('version')}; this rnaigloo "

@@ -6,17 +6,22 @@ import numpy as np
 
 from rnaigloo.architecture import FEATURES, NUCLEOTIDES, PROTEINS
 from rnaigloo.encoding.features import encode_sequences
-from rnaigloo.training.augment import crop_flanks
+from rnaigloo.training.augment import crop_flanks, random_piece
 
 
-def make_dataset(enc, y, idx, weights, batch_size, seed, epochs, first_epoch, sequences=None, augment=0.0):
+def make_dataset(
+    enc, y, idx, weights, batch_size, seed, epochs, first_epoch, sequences=None, augment=0.0, fragments=0.0
+):
     """A tf.data pipeline over the rows ``idx`` of the encoded arrays.
 
     Training (``epochs`` given): epoch ``e`` visits the rows in the order of a
     permutation seeded by ``(seed, e)``, so a resumed run sees the same batches as an
     uninterrupted one. With ``augment`` > 0, each transcript is cropped
     (:func:`crop_flanks`) with that probability in each epoch, drawn from a generator
-    seeded by ``(seed, epoch, row)``, and encoded again. Validation (``epochs`` None):
+    seeded by ``(seed, epoch, row)``, and encoded again; with ``fragments`` > 0, with
+    that probability (drawn from the same generator, after cropping's share) it is
+    replaced by a window or a 5'/3' truncation (:func:`random_piece`).
+    Validation (``epochs`` None):
     the rows in order, once.
     """
     import tensorflow as tf
@@ -26,12 +31,16 @@ def make_dataset(enc, y, idx, weights, batch_size, seed, epochs, first_epoch, se
 
     def gather(rows, epoch):
         n, p, f = nuc[rows].astype(np.int32), prot[rows].astype(np.int32), feats[rows]
-        if augment > 0:
+        if augment > 0 or fragments > 0:
             cropped, where = [], []
             for i, row in enumerate(rows):
                 rng = np.random.default_rng([seed, int(epoch), int(row)])
-                if rng.random() < augment:
+                u = rng.random()
+                if u < augment:
                     cropped.append(crop_flanks(sequences[row], enc.orfs[row], rng))
+                    where.append(i)
+                elif u < augment + fragments:
+                    cropped.append(random_piece(sequences[row], enc.orfs[row], bool(y[row] > 0.5), rng))
                     where.append(i)
             if cropped:
                 again = encode_sequences(cropped, nuc.shape[1], prot.shape[1])

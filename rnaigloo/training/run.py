@@ -26,9 +26,10 @@ import numpy as np
 
 from rnaigloo.encoding.features import encode_sequences
 from rnaigloo.errors import InputError
-from rnaigloo.evaluate.metrics import best_mcc_threshold, compute_metrics
+from rnaigloo.evaluate.metrics import best_mcc_threshold, calibration_summary, compute_metrics
 from rnaigloo.io.files import write_json_atomic
 from rnaigloo.io.labelled import Source, read_labelled
+from rnaigloo.network.calibration import apply_temperature, fit_temperature
 from rnaigloo.training.card import data_summary, model_card, plot_history, training_report, training_summary
 from rnaigloo.training.checkpoint import Checkpointer, checkpoint_dir, load_checkpoint
 from rnaigloo.training.data import class_weights, split_validation
@@ -60,6 +61,11 @@ def _checked_arguments(output, config, epochs: int, batch_size: int, patience: i
         cfg = resolve_config({**(config or {}), "seed": seed})
     except ValueError as err:
         raise InputError(str(err)) from None
+    if not (0.0 <= cfg["augment"] and 0.0 <= cfg["fragments"] and cfg["augment"] + cfg["fragments"] <= 1.0):
+        raise InputError(
+            f"augment and fragments are shares of the training transcripts: each at least 0, together at most 1; "
+            f"found {cfg['augment']} and {cfg['fragments']}"
+        )
     return output, cfg
 
 
@@ -140,8 +146,8 @@ def train(
     t_enc = time.time()
     enc = encode_sequences(data.sequences, cfg["nuc_len"], cfg["prot_len"])
     encode_seconds = time.time() - t_enc
-    if not cfg["augment"]:
-        del data.sequences  # only cropping needs the text again
+    if not cfg["augment"] and not cfg["fragments"]:
+        del data.sequences  # only cropping and pieces need the text again
     y = data.labels.astype(np.float32)
     weights = class_weights(data.labels[train_idx])
 
@@ -176,7 +182,7 @@ def train(
             model, state = _model_and_state(cfg, steps, ckpt, fingerprint, resume, log, init)
         train_ds = make_dataset(
             enc, y, train_idx, weights, global_batch, seed, epochs, state["epoch"],
-            sequences=getattr(data, "sequences", None), augment=cfg["augment"],
+            sequences=getattr(data, "sequences", None), augment=cfg["augment"], fragments=cfg["fragments"],
         )  # fmt: skip
         val_ds = make_dataset(enc, y, val_idx, None, global_batch, seed, None, 0)
         checkpointer = Checkpointer(ckpt, fingerprint, state, patience, log)
@@ -198,9 +204,12 @@ def train(
         fit_seconds = time.time() - t_fit
         checkpointer.restore_best(model)
 
-        val_scores = predict_rows(model, enc, val_idx)
+        raw_val_scores = predict_rows(model, enc, val_idx)
+        temperature = fit_temperature(y[val_idx], raw_val_scores)
+        val_scores = apply_temperature(raw_val_scores, temperature)
         threshold, val_mcc = best_mcc_threshold(y[val_idx], val_scores)
         val_metrics = compute_metrics(y[val_idx], val_scores, threshold)
+        calibration = calibration_summary(y[val_idx], raw_val_scores, val_scores, temperature, threshold)
         summary = data_summary(data, train_idx, val_idx)
         annotations = [s.summary() for s in (*coding, *noncoding) if hasattr(s, "summary")]
         if annotations:
@@ -216,6 +225,7 @@ def train(
         if init is not None:
             training["init_from"] = init.summary
         card = model_card(output.stem, cfg, threshold, summary, training, val_metrics, versions)
+        card["calibration"] = calibration
         card = save_model(_without_optimizer(model, cfg), output, card)
         seconds = time.time() - t_start
         epochs_fitted = len(state["history"]) - checkpointer.resumed_at
