@@ -28,13 +28,14 @@ from rnaigloo.encoding.features import (
 
 
 def orf_of(seq: str) -> Orf:
-    return longest_orf(nucleotide_tokens(seq))
+    """The ATG-only search (encoding version 1); 5'-open frames have their own tests below."""
+    return longest_orf(nucleotide_tokens(seq), five_prime_open=False)
 
 
 def protein_of(seq: str) -> str:
     tokens = nucleotide_tokens(seq)
     codes = codon_codes(tokens)
-    return translate_orf(codes, longest_orf(tokens, codes))
+    return translate_orf(codes, longest_orf(tokens, codes, five_prime_open=False))
 
 
 def aa_token(letter: str) -> int:
@@ -215,6 +216,7 @@ def test_stop_after_orf_does_not_make_it_5prime_complete():
 def test_codes_argument_gives_same_result():
     tokens = nucleotide_tokens("GGATGCCCAAATAGG")
     assert longest_orf(tokens, codon_codes(tokens)) == longest_orf(tokens)
+    assert longest_orf(tokens, codon_codes(tokens), False) == longest_orf(tokens, five_prime_open=False)
 
 
 # ---------------------------------------------------------------------------- translation
@@ -245,7 +247,7 @@ def test_translate_no_orf():
 def test_protein_tokens_match_translation():
     tokens = nucleotide_tokens("ATGAAANNNTGGTAA")
     codes = codon_codes(tokens)
-    orf = longest_orf(tokens, codes)
+    orf = longest_orf(tokens, codes, five_prime_open=False)
     assert orf_protein_tokens(codes, orf).tolist() == [aa_token("M"), aa_token("K"), N_AA_TOKENS, aa_token("W")]
 
 
@@ -302,7 +304,7 @@ def test_feature_names_match_count():
 def _features(seq: str) -> np.ndarray:
     tokens = nucleotide_tokens(seq)
     codes = codon_codes(tokens)
-    orf = longest_orf(tokens, codes)
+    orf = longest_orf(tokens, codes, five_prime_open=False)
     vec = transcript_features(tokens, codes, orf, orf_protein_tokens(codes, orf))
     assert vec.dtype == np.float32 and vec.shape == (N_FEATURES,)
     return vec
@@ -371,10 +373,14 @@ def test_encode_shapes_and_dtypes():
 
 
 def test_encode_pads_with_zero():
-    batch = encode_sequences(["ACGU", "ATGAAATAA"], nuc_len=8, prot_len=5)
+    batch = encode_sequences(["ACGU", "ATGAAATAA"], nuc_len=8, prot_len=5, version=1)
     assert batch.nucleotides[0].tolist() == [1, 2, 3, 4, 0, 0, 0, 0]
     assert batch.proteins[0].tolist() == [0] * 5
     assert batch.proteins[1].tolist() == [aa_token("M"), aa_token("K"), 0, 0, 0]
+    # version 2 reads ACGU's first frame as a 5'-open ORF: ACG -> T
+    batch = encode_sequences(["ACGU", "ATGAAATAA"], nuc_len=8, prot_len=5)
+    assert batch.proteins[0].tolist() == [aa_token("T"), 0, 0, 0, 0]
+    assert batch.orfs[0] == Orf(1, 3, False, False)
 
 
 def test_encode_empty_sequence_is_all_padding():
@@ -401,7 +407,7 @@ def test_encode_200kb_sequence():
 def test_encode_window_is_centred_on_orf():
     orf_seq = "ATG" + "GCC" * 30 + "TAA"  # 96 nt
     seq = "C" * 500 + orf_seq + "C" * 500
-    batch = encode_sequences([seq], nuc_len=200, prot_len=10)
+    batch = encode_sequences([seq], nuc_len=200, prot_len=10, version=1)
     assert batch.orfs[0] == Orf(501, 596, False, True)
     start = round((500 + 596) / 2 - 100)
     assert batch.nucleotides[0].tolist() == nucleotide_tokens(seq[start : start + 200]).tolist()
@@ -412,3 +418,59 @@ def test_encode_protein_is_n_terminal_part():
     seq = "ATG" + "TGG" * 20 + "TAG"
     batch = encode_sequences([seq], nuc_len=100, prot_len=4)
     assert batch.proteins[0].tolist() == [aa_token("M")] + [aa_token("W")] * 3
+
+
+# ---------------------------------------------------------------------------- 5'-open frames (version 2)
+
+
+def open_orf_of(seq: str) -> Orf:
+    return longest_orf(nucleotide_tokens(seq))
+
+
+def test_fragment_without_atg_gives_a_five_prime_open_orf():
+    seq = "TAAGCTAAGCAGCAGCAGCTAACC"  # no ATG
+    # frame 1: TAA (a stop alone); frame 2: AAG CTA AGC AGC AGC AGC TAA; frame 3: AGC TAA
+    assert orf_of(seq) == NO_ORF
+    assert open_orf_of(seq) == Orf(2, 22, False, True)
+
+
+def test_open_frame_running_off_both_ends():
+    seq = "GG" + "CCA" * 5  # no stop, no ATG: frame 1 reads all 17 nt as 5 whole codons
+    assert open_orf_of(seq) == Orf(1, 15, False, False)
+
+
+def test_atg_orf_wins_ties_with_open_frames():
+    seq = "TAAATGAAACCCGGGTGA"
+    # frame 1: TAA | ATG AAA CCC GGG TGA (15 nt, stop upstream); frame 2: AAA TGA (6 nt);
+    # frame 3: AAT GAA ACC CGG GTG, open at both ends (15 nt): a tie, the ATG ORF wins
+    assert open_orf_of(seq) == orf_of(seq) == Orf(4, 18, True, True)
+
+
+def test_atg_without_upstream_stop_reads_from_the_five_prime_end():
+    seq = "CC" + "ATGAAATGA"  # frame 3 opens at position 3 = the ATG: same ORF
+    assert open_orf_of(seq) == Orf(3, 11, False, True)
+    seq = "CCC" + "ATGAAATGA"  # frame 1 is open from position 1 through the ATG
+    assert open_orf_of(seq) == Orf(1, 12, False, True)
+    assert orf_of(seq) == Orf(4, 12, False, True)
+
+
+def test_stop_codon_alone_is_no_open_orf():
+    assert open_orf_of("TAA") == NO_ORF  # frames 2 and 3 hold no whole codon
+    assert open_orf_of("TAAC") == Orf(2, 4, False, False)  # frame 2: AAC
+    assert open_orf_of("TGATAGTAA") == Orf(2, 7, False, False)  # frame 2: GAT AGT, frame 3: ATA GTA (tie)
+
+
+def test_tie_between_open_frames_goes_to_the_first_frame():
+    seq = "CCCCCCC"  # frames 1 and 2 both hold two whole codons (6 nt)
+    assert open_orf_of(seq) == Orf(1, 6, False, False)
+
+
+def test_translate_five_prime_open_orf_has_no_methionine():
+    tokens = nucleotide_tokens("GCTGCTTGGTAG")
+    codes = codon_codes(tokens)
+    assert translate_orf(codes, longest_orf(tokens, codes)) == "AAW"
+
+
+def test_unknown_encoding_version_is_refused():
+    with pytest.raises(ValueError, match="encoding version"):
+        encode_sequences(["ACGT"], nuc_len=10, prot_len=5, version=3)

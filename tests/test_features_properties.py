@@ -32,7 +32,7 @@ def _clean(seq: str) -> str:
 @given(letters)
 def test_longest_orf_is_a_real_orf_and_the_longest(seq):
     clean = _clean(seq)
-    orf = longest_orf(nucleotide_tokens(seq))
+    orf = longest_orf(nucleotide_tokens(seq), five_prime_open=False)
     # brute force over every ATG
     best = 0
     for i in range(len(clean) - 2):
@@ -56,6 +56,38 @@ def test_longest_orf_is_a_real_orf_and_the_longest(seq):
             assert len(clean) - orf.end < 3  # it ran off the 3' end
         upstream = [clean[k : k + 3] for k in range((orf.start - 1) % 3, orf.start - 1, 3)]
         assert orf.five_prime_complete == any(c in STOPS for c in upstream)
+
+
+def _first_stop_end(clean: str, frame: int) -> tuple[int, bool]:
+    """End (1-based) of the frame's first stop codon, or of its last whole codon."""
+    j = frame
+    while j + 3 <= len(clean):
+        if clean[j : j + 3] in STOPS:
+            return j + 3, True
+        j += 3
+    return j, False
+
+
+@settings(max_examples=300, deadline=None)
+@given(letters)
+def test_five_prime_open_search_matches_brute_force(seq):
+    clean = _clean(seq)
+    atg = longest_orf(nucleotide_tokens(seq), five_prime_open=False)
+    orf = longest_orf(nucleotide_tokens(seq))
+    best_open, best_frame = 0, None
+    for frame in range(3):
+        end, complete = _first_stop_end(clean, frame)
+        if end - frame - (3 if complete else 0) >= 3 and end - frame > best_open:
+            best_open, best_frame = end - frame, frame
+    assert orf.length == max(atg.length, best_open)
+    if best_open > atg.length:
+        assert orf.start == best_frame + 1 and not orf.five_prime_complete
+        body = clean[orf.start - 1 : orf.end]
+        codons = [body[k : k + 3] for k in range(0, len(body) - 2, 3)]
+        inner = codons[:-1] if orf.three_prime_complete else codons
+        assert len(body) % 3 == 0 and not any(c in STOPS for c in inner)
+    else:
+        assert orf == atg
 
 
 @settings(max_examples=200, deadline=None)

@@ -1,17 +1,23 @@
-"""The few rnaigloo names the benchmark needs, wherever the package keeps them."""
+"""The few rnaigloo names the benchmark needs, wherever this version of the package keeps them."""
 
 from __future__ import annotations
 
-try:  # subpackage layout
-    from rnaigloo.classify.classifier import Classifier
-    from rnaigloo.encoding import features
-    from rnaigloo.io.labelled import read_labelled
-    from rnaigloo.training.data import split_validation
-except ImportError:  # flat layout (0.1)
-    from rnaigloo.train import read_labelled, split_validation  # type: ignore[no-redef]
+import importlib
 
-    from rnaigloo import features  # type: ignore[no-redef]
-    from rnaigloo.classify import Classifier  # type: ignore[no-redef]
+
+def _first(name: str, *modules: str):
+    for module in modules:
+        try:
+            return getattr(importlib.import_module(module), name)
+        except (ImportError, AttributeError):
+            continue
+    raise ImportError(f"rnaigloo has no {name} in {', '.join(modules)}")
+
+
+features = _first("features", "rnaigloo.encoding", "rnaigloo")
+Classifier = _first("Classifier", "rnaigloo.classify.classifier", "rnaigloo.classify")
+read_labelled = _first("read_labelled", "rnaigloo.io.labelled", "rnaigloo.training.run", "rnaigloo.train")
+split_validation = _first("split_validation", "rnaigloo.training.data", "rnaigloo.training.run", "rnaigloo.train")
 
 __all__ = ["Classifier", "atg_orf_length", "read_labelled", "split_validation", "start"]
 

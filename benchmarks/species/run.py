@@ -45,7 +45,7 @@ from Bio.SeqIO.FastaIO import SimpleFastaParser
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks" / "species"))
-from prepare import SPECIES, derived
+from prepare import SPECIES, derived  # noqa: E402 - a sibling script, not a package
 
 BINS = (("all", 0, float("inf")), ("< 1 kb", 0, 1000), ("1-3 kb", 1000, 3000), ("> 3 kb", 3000, float("inf")))
 ORF_CUTOFF = 300
@@ -180,8 +180,10 @@ def subsets(ts: TestSet, bins: bool) -> list[tuple[str, np.ndarray]]:
     return out
 
 
-def evaluate_all(sets: list[TestSet], models: dict[str, str], loso: dict[str, str], cpc2: bool) -> tuple[dict, dict]:
-    """results[set][bin][tool] = metrics; timing[tool] = seconds."""
+def evaluate_all(
+    sets: list[TestSet], models: dict[str, str], loso: dict[str, str], cpc2: bool
+) -> tuple[dict, dict, dict]:
+    """results[set][bin][tool] = metrics; timing[tool] = seconds; per_tool[tool][set index] = (calls, scores, prob)."""
     seqs = [s for ts in sets for s in ts.seqs]
     offsets = np.cumsum([0] + [len(ts.seqs) for ts in sets])
     per_tool: dict[str, list[tuple[np.ndarray, np.ndarray, bool] | None]] = {}
@@ -230,7 +232,43 @@ def evaluate_all(sets: list[TestSet], models: dict[str, str], loso: dict[str, st
                     continue
                 calls, scores, prob = rows[i]
                 results[ts.name][label][tool] = metrics(ts.labels[mask], calls[mask], scores[mask], prob)
-    return results, timing
+    return results, timing, per_tool
+
+
+def update_card(path: str, sets: list[TestSet], own: list, left_out: list | None) -> None:
+    """Write the model's held-out figures into its card (the human held-out genes by length, and the rest)."""
+    from rnaigloo.evaluate.metrics import compute_metrics
+    from rnaigloo.network.modelfile import card_path, read_card, write_json_atomic
+
+    card = read_card(path)
+    threshold = float(card["threshold"])
+    by_length, other = {}, {}
+    for i, ts in enumerate(sets):
+        rows = own if ts.species not in SPECIES else left_out
+        if rows is None or rows[i] is None:
+            continue
+        scores = rows[i][1]
+        if ts.name == "human held-out":
+            for label, mask in subsets(ts, bins=True):
+                by_length[label] = compute_metrics(ts.labels[mask], scores[mask], threshold)
+        else:
+            label = f"{ts.name} (left out of training)" if ts.species in SPECIES else ts.name
+            other[label] = compute_metrics(ts.labels, scores, threshold)
+    card["held_out_metrics"] = {
+        "description": "Held-out test set: 10% of the genes of ../shared/data (benchmarks/accuracy/split.py, "
+        "seed 20261121), gene-disjoint from training and never used for tuning; reproduced by "
+        "benchmarks/species/run.py.",
+        "by_length": by_length,
+    }
+    card["other_held_out_metrics"] = {
+        "description": "Other held-out sets (benchmarks/species/prepare.py, seed 20261122; never trained or tuned on): "
+        "one 300-1,500 nt window, or a 20-80 % 5'/3' truncation, of each held-out human transcript; each species' "
+        "test clusters (20 % of kmer_clusters.tsv clusters) scored by a model trained with the same command "
+        "without that species (leave one species out); all rat lncRNAs (specificity only). Reproduced by "
+        "benchmarks/species/run.py.",
+        "sets": other,
+    }
+    write_json_atomic(card_path(path), card)
 
 
 def _f(v, digits=3) -> str:
@@ -283,6 +321,9 @@ def main() -> None:
     ap.add_argument("--no-cpc2", action="store_true", help="leave CPC2 out")
     ap.add_argument("--validation", action="store_true", help="score the training validation split instead")
     ap.add_argument("--train-dir", type=Path, help="with --validation: the folder of train_*.fa.gz [--work]")
+    ap.add_argument(
+        "--update-card", metavar="NAME", help="write the held-out figures of model NAME (and of --loso NAME) into its card"
+    )
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--val-fraction", type=float, default=0.1)
     args = ap.parse_args()
@@ -298,7 +339,7 @@ def main() -> None:
             raise SystemExit(f"no test sets in {args.work}: run benchmarks/species/prepare.py first")
         sets = held_out_sets(args.split, args.work)
     t = time.time()
-    results, timing = evaluate_all(sets, models, loso, not args.no_cpc2)
+    results, timing, per_tool = evaluate_all(sets, models, loso, not args.no_cpc2)
     table = markdown(results)
     print(table)
     machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}"
@@ -316,6 +357,10 @@ def main() -> None:
     head = "Validation" if args.validation else "Held-out"
     names = ", ".join(f"{k} = `{v}`" for k, v in {**models, **{f'{k} (left out)': v for k, v in loso.items()}}.items())
     args.out.with_suffix(".md").write_text(f"# {head} figures\n\nModels: {names}. Machine: {machine}.\n\n{table}")
+    if args.update_card and not args.validation:
+        if args.update_card not in models:
+            raise SystemExit(f"--update-card {args.update_card}: no such -m model")
+        update_card(models[args.update_card], sets, per_tool[args.update_card], per_tool.get(f"{args.update_card} (species left out)"))
 
 
 if __name__ == "__main__":

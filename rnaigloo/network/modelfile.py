@@ -293,17 +293,32 @@ def card_markdown(card: dict[str, Any]) -> str:
             f"{training.get('precision', 'float32')}",
         ),
         ("settings", ", ".join(f"{k}={v}" for k, v in card.get("config", {}).items())),
+        ("encoding", f"version {card.get('encoding', {}).get('version')}, {card.get('encoding', {}).get('n_features')} features"),
         ("versions", ", ".join(f"{k} {v}" for k, v in card.get("versions", {}).items())),
     ]
+    cal = card.get("calibration")
+    if cal:
+        rows.insert(
+            4,
+            (
+                "calibration",
+                f"temperature {_fmt(cal.get('temperature'))}, fitted on the validation set: Brier "
+                f"{_fmt(cal.get('brier_before'))} -> {_fmt(cal.get('brier_after'))}, expected calibration error "
+                f"{_fmt(cal.get('ece_before'))} -> {_fmt(cal.get('ece_after'))}",
+            ),
+        )
     lines += ["| | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows]
     metric_sets = [("validation", card.get("validation_metrics"))]
     held_out = card.get("held_out_metrics") or {}
     metric_sets += [(f"held-out test, {name}", m) for name, m in held_out.get("by_length", {}).items()]
-    names = ("accuracy", "sensitivity", "specificity", "precision", "f1", "mcc", "auroc", "auprc")
+    other = card.get("other_held_out_metrics") or {}
+    metric_sets += list(other.get("sets", {}).items())
+    names = ("accuracy", "sensitivity", "specificity", "precision", "f1", "mcc", "auroc", "auprc", "brier")
     lines += ["", "| data | n | " + " | ".join(names) + " |", "|---" * (len(names) + 2) + "|"]
     for label, m in metric_sets:
         if m:
             lines.append(f"| {label} | {m.get('n', '')} | " + " | ".join(_fmt(m.get(k)) for k in names) + " |")
-    if held_out.get("description"):
-        lines += ["", held_out["description"]]
+    for section in (held_out, other):
+        if section.get("description"):
+            lines += ["", section["description"]]
     return "\n".join(lines) + "\n"
