@@ -82,7 +82,7 @@ def held_out_sets(split: Path, work: Path) -> list[TestSet]:
 
 def validation_sets(train_dir: Path, seed: int, fraction: float) -> list[TestSet]:
     """The validation rows ``rnaigloo train`` keeps aside from train_dir's files, per species, + pieces."""
-    from rnaigloo_compat import read_labelled, split_validation
+    from rnaigloo_names import read_labelled, split_validation
 
     data = read_labelled([str(train_dir / "train_coding.fa.gz")], [str(train_dir / "train_noncoding.fa.gz")])
     _, val_idx = split_validation(data.labels, data.groups, fraction, seed)
@@ -114,7 +114,7 @@ def _species_of(train_dir: Path) -> list[str]:
 
 
 def score_model(path: str, seqs: list[str]) -> tuple[np.ndarray, float, float]:
-    from rnaigloo_compat import Classifier
+    from rnaigloo_names import Classifier
 
     clf = Classifier.load([path])
     t = time.time()
@@ -147,7 +147,7 @@ def score_cpc2(seqs: list[str]) -> tuple[np.ndarray, np.ndarray, float] | None:
 
 def orf_lengths(seqs: list[str]) -> np.ndarray:
     """Longest ATG-initiated ORF (0.1's search), the baseline's score."""
-    from rnaigloo_compat import atg_orf_length
+    from rnaigloo_names import atg_orf_length
 
     return np.array([atg_orf_length(s) for s in seqs], dtype=float)
 
@@ -329,7 +329,7 @@ def main() -> None:
     args = ap.parse_args()
     models, loso = _named(args.model, "-m"), _named(args.loso, "--loso")
 
-    from rnaigloo_compat import start
+    from rnaigloo_names import start
 
     start()
     if args.validation:

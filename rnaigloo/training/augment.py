@@ -26,8 +26,8 @@ KINDS = ("window", "5prime", "3prime")
 def crop_flanks(seq: str, orf: Orf, rng: np.random.Generator) -> str:
     """A copy of ``seq`` with a random share of each flank of its longest ORF cut off.
 
-    The ORF itself is kept whole, so it stays the longest ORF and the label stays
-    true; without an ORF the two halves of the transcript are the flanks. Used to
+    The ORF itself is kept whole, so the label stays true (it stays the longest ATG
+    ORF; a crop can open a longer frame at the new 5' end, as assemblies do); without an ORF the two halves of the transcript are the flanks. Used to
     show the network transcripts with shorter, varied UTRs (partial assemblies,
     species with short UTRs), so that it cannot lean on UTR length.
     """
