@@ -76,7 +76,7 @@ def held_out_sets(split: Path, work: Path) -> list[TestSet]:
         sets.append(TestSet(name, *read_pair(test / f"human_{kind}_coding.fa.gz", test / f"human_{kind}_noncoding.fa.gz")))
     for sp in SPECIES:
         sets.append(TestSet(sp, *read_pair(test / f"{sp}_coding.fa.gz", test / f"{sp}_noncoding.fa.gz"), species=sp))
-    sets.append(TestSet("rat lncRNAs (specificity)", *read_pair(None, test / "rat_noncoding.fa.gz"), species="rat"))
+    sets.append(TestSet("rat lncRNAs", *read_pair(None, test / "rat_noncoding.fa.gz"), species="rat"))
     return sets
 
 
@@ -235,19 +235,22 @@ def evaluate_all(
     return results, timing, per_tool
 
 
-def update_card(path: str, sets: list[TestSet], own: list, left_out: list | None) -> None:
+def update_card(path: str, sets: list[TestSet], own: list, left_out: list | None, loso_pattern: str | None) -> None:
     """Write the model's held-out figures into its card (the human held-out genes by length, and the rest)."""
     from rnaigloo.evaluate.metrics import compute_metrics
     from rnaigloo.network.modelfile import card_path, read_card, write_json_atomic
 
     card = read_card(path)
-    threshold = float(card["threshold"])
     by_length, other = {}, {}
     for i, ts in enumerate(sets):
         rows = own if ts.species not in SPECIES else left_out
         if rows is None or rows[i] is None:
             continue
         scores = rows[i][1]
+        if ts.species in SPECIES:  # each left-out model at its own threshold
+            threshold = float(read_card(loso_pattern.format(species=ts.species))["threshold"])
+        else:
+            threshold = float(card["threshold"])
         if ts.name == "human held-out":
             for label, mask in subsets(ts, bins=True):
                 by_length[label] = compute_metrics(ts.labels[mask], scores[mask], threshold)
@@ -264,7 +267,8 @@ def update_card(path: str, sets: list[TestSet], own: list, left_out: list | None
         "description": "Other held-out sets (benchmarks/species/prepare.py, seed 20261122; never trained or tuned on): "
         "one 300-1,500 nt window, or a 20-80 % 5'/3' truncation, of each held-out human transcript; each species' "
         "test clusters (20 % of kmer_clusters.tsv clusters) scored by a model trained with the same command "
-        "without that species (leave one species out); all rat lncRNAs (specificity only). Reproduced by "
+        "without that species and at most 5 epochs (leave one species out); all rat lncRNAs (specificity only). "
+        "Reproduced by "
         "benchmarks/species/run.py.",
         "sets": other,
     }
@@ -275,8 +279,27 @@ def _f(v, digits=3) -> str:
     return "-" if v is None else f"{v:.{digits}f}"
 
 
+def summary(results: dict) -> str:
+    """One table: MCC of every tool on every set (specificity where there is one class)."""
+    tools = list(dict.fromkeys(t for by_bin in results.values() for tools in by_bin.values() for t in tools))
+    lines = ["| set | n (coding) | " + " | ".join(tools) + " |", "|---|---|" + "---|" * len(tools)]
+    for set_name, by_bin in results.items():
+        for label, row in by_bin.items():
+            if label != "all" and set_name != "human held-out":
+                continue
+            first = next(iter(row.values()))
+            one_class = first["coding"] == 0 or first["coding"] == first["n"]
+            key = "specificity" if first["coding"] == 0 else ("sensitivity" if one_class else "mcc")
+            name = set_name if label == "all" else f"{set_name}, {label}"
+            if one_class and key not in name:
+                name += f" ({key})"
+            cells = [_f(row[t][key]) if t in row else "" for t in tools]
+            lines.append(f"| {name} | {first['n']} ({first['coding']}) | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def markdown(results: dict) -> str:
-    lines = []
+    lines = ["MCC (specificity for the lncRNA-only set):", "", summary(results), "Each set in full:", ""]
     for set_name, by_bin in results.items():
         lines += [f"### {set_name}", ""]
         specificity_only = all(m["coding"] == 0 for tools in by_bin.values() for m in tools.values())
@@ -360,7 +383,13 @@ def main() -> None:
     if args.update_card and not args.validation:
         if args.update_card not in models:
             raise SystemExit(f"--update-card {args.update_card}: no such -m model")
-        update_card(models[args.update_card], sets, per_tool[args.update_card], per_tool.get(f"{args.update_card} (species left out)"))
+        update_card(
+            models[args.update_card],
+            sets,
+            per_tool[args.update_card],
+            per_tool.get(f"{args.update_card} (species left out)"),
+            loso.get(args.update_card),
+        )
 
 
 if __name__ == "__main__":
