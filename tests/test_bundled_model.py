@@ -1,4 +1,4 @@
-"""The shipped human model: its card, its hash, and a golden table on the example data.
+"""The shipped model: its card, its hash, and a golden table on the example data.
 
 ``tests/data/example_calls.tsv`` is the bundled model's output on
 ``example_data/transcripts.fa.gz``, written when the model was shipped (see
@@ -26,10 +26,14 @@ def _table(text: str) -> list[dict[str, str]]:
 def test_bundled_model_card_checks_out():
     path = default_model_path()
     card = read_card(path)  # raises on a hash mismatch or an unknown format
-    assert path.name == "human.keras"
+    assert path.name == "default.keras"
     assert card["training_data"]["coding"] > 10_000 and card["training_data"]["noncoding"] > 10_000
     assert 0.0 < card["threshold"] < 1.0
     assert card["held_out_metrics"]["by_length"]["all"]["n"] > 2000
+    assert card["encoding"]["version"] == 2 and card["config"]["nuc_len"] == 3000
+    assert 0 < card["calibration"]["temperature"] and card["calibration"]["brier_after"] <= card["calibration"]["brier_before"]
+    left_out = [name for name in card["other_held_out_metrics"]["sets"] if name.endswith("(left out of training)")]
+    assert len(left_out) == 3  # fly, Chlamydomonas, citrus, each scored by a model trained without it
     assert path.stat().st_size < 20 * 2**20
 
 

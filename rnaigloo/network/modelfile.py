@@ -28,7 +28,7 @@ from rnaigloo.network import probes
 
 # 2: the card holds the architecture version and the probe scores (rnaigloo 0.2).
 FORMAT_VERSION = 2
-DEFAULT_MODEL_NAME = "human.keras"
+DEFAULT_MODEL_NAME = "default.keras"
 
 
 def card_path(model_path: str | os.PathLike) -> Path:
