@@ -6,7 +6,7 @@ Usage (from the repository root, after ``benchmarks/accuracy/split.py`` and
     python benchmarks/species/run.py -m 0.1=benchmarks/work/models/0.1/human.keras -m new=models/default.keras \\
         --loso new=benchmarks/work/models/loso/loso_{species}.keras [--out benchmarks/species/results]
 
-(0.1's model: ``git show 8ce5965:models/human.keras`` and ``...:models/human.card.json`` into
+(0.1's model: ``git show db467d1:models/human.keras`` and ``...:models/human.card.json`` into
 ``benchmarks/work/models/0.1/``.)
 
 Sets (all held out, never trained or tuned on):
