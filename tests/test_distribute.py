@@ -99,6 +99,9 @@ def test_mirrored_training_on_two_logical_cpus(tmp_path):
         res = run_cli("classify", EXAMPLES / "transcripts.fa.gz", "-m", out, "--engine", engine, "-q", "-t", "1")
         assert res.code == 0, res.stderr
         tables.append(res.stdout)
-    assert tables[0] == tables[1]
+    # the engines agree to 1e-5 (README); a calibrated score can round either way at the 5th decimal
+    numpy_rows, tf_rows = ([line.split("\t") for line in t.splitlines()] for t in tables)
+    assert [r[:1] + r[2:] for r in numpy_rows] == [r[:1] + r[2:] for r in tf_rows]
+    assert all(abs(float(a[1]) - float(b[1])) <= 2e-5 for a, b in zip(numpy_rows[1:], tf_rows[1:]))
     assert tables[0].count("\n") == 41
     assert run_cli("model-info", "-m", out).code == 0
