@@ -122,7 +122,7 @@ def _check_genome_options(genome: str | None, annotation_options: dict[str, Sequ
     "models",
     multiple=True,
     metavar="MODEL",
-    help="A .keras model (its .card.json beside it); repeat to average an ensemble [default: the bundled human model].",
+    help="A .keras model (its .card.json beside it); repeat to average an ensemble [default: the bundled default model].",
 )
 @click.option("-p", "--protein-fasta", metavar="FILE", help="Write the proteins of transcripts called coding (FASTA).")
 @click.option("--cds-fasta", metavar="FILE", help="Write the ORFs (CDS) of transcripts called coding (FASTA).")
@@ -292,7 +292,7 @@ def _parse_settings(config_file: str | None, settings: tuple[str, ...]) -> dict[
 @click.option(
     "--init-from",
     metavar="MODEL",
-    help="Start from a trained model's weights and settings (a .keras path, or a bundled model's name: human).",
+    help="Start from a trained model's weights and settings (a .keras path, or a bundled model's name: default, human).",
 )
 @click.option("-o", "--output", required=True, metavar="MODEL.keras", help="Model file to write; its card and report go beside it.")
 @click.option("--epochs", type=click.IntRange(min=1), default=30, help="Most epochs to run.")
@@ -459,7 +459,7 @@ def evaluate(
 
 
 @cli.command("model-info", context_settings=CONTEXT, short_help="Show a model's card (threshold, data, metrics).")
-@click.option("-m", "--model", default=None, metavar="MODEL", help="A .keras model [default: the bundled human model].")
+@click.option("-m", "--model", default=None, metavar="MODEL", help="A .keras model [default: the bundled default model].")
 @click.option("--markdown", is_flag=True, help="Print the card as Markdown tables.")
 @click.option("--json", "as_json", is_flag=True, help="Print the card as JSON.")
 @_common
