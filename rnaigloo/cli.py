@@ -122,7 +122,8 @@ def _check_genome_options(genome: str | None, annotation_options: dict[str, Sequ
     "models",
     multiple=True,
     metavar="MODEL",
-    help="A .keras model (its .card.json beside it); repeat to average an ensemble [default: the bundled default model].",
+    help="A .keras model (its .card.json beside it) or a bundled model's name: human (the default), partial "
+    "(fragment-rich assemblies, see README); repeat to average an ensemble [default: human].",
 )
 @click.option("-p", "--protein-fasta", metavar="FILE", help="Write the proteins of transcripts called coding (FASTA).")
 @click.option("--cds-fasta", metavar="FILE", help="Write the ORFs (CDS) of transcripts called coding (FASTA).")
@@ -292,7 +293,7 @@ def _parse_settings(config_file: str | None, settings: tuple[str, ...]) -> dict[
 @click.option(
     "--init-from",
     metavar="MODEL",
-    help="Start from a trained model's weights and settings (a .keras path, or a bundled model's name: default, human).",
+    help="Start from a trained model's weights and settings (a .keras path, or a bundled model's name: human, partial).",
 )
 @click.option("-o", "--output", required=True, metavar="MODEL.keras", help="Model file to write; its card and report go beside it.")
 @click.option("--epochs", type=click.IntRange(min=1), default=30, help="Most epochs to run.")
@@ -405,7 +406,7 @@ def train(
 @cli.command(context_settings=CONTEXT, short_help="Measure a model on labelled transcripts (MCC, AUROC, ...).")
 @click.option("--coding", multiple=True, required=True, metavar="FASTA", help="Known protein-coding transcripts (repeatable).")
 @click.option("--noncoding", multiple=True, required=True, metavar="FASTA", help="Known non-coding transcripts (repeatable).")
-@click.option("-m", "--model", "models", multiple=True, metavar="MODEL", help="Model(s) to evaluate; repeat for an ensemble [default: the bundled model].")
+@click.option("-m", "--model", "models", multiple=True, metavar="MODEL", help="Model(s) to evaluate: paths or bundled names (human, partial); repeat for an ensemble [default: human].")
 @click.option("--threshold", type=click.FloatRange(0.0, 1.0), default=None, help="Decision threshold [default: the model's].")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON instead of a table.")
 @click.option("--plot", metavar="FILE.png", help="Write ROC, precision-recall and reliability curves (threshold marked) to this PNG.")
@@ -459,7 +460,7 @@ def evaluate(
 
 
 @cli.command("model-info", context_settings=CONTEXT, short_help="Show a model's card (threshold, data, metrics).")
-@click.option("-m", "--model", default=None, metavar="MODEL", help="A .keras model [default: the bundled default model].")
+@click.option("-m", "--model", default=None, metavar="MODEL", help="A .keras model or a bundled model's name (human, partial) [default: human].")
 @click.option("--markdown", is_flag=True, help="Print the card as Markdown tables.")
 @click.option("--json", "as_json", is_flag=True, help="Print the card as JSON.")
 @_common
@@ -472,9 +473,9 @@ def model_info(ctx: click.Context, model: str | None, markdown: bool, as_json: b
     """
     _set_flags(ctx, debug)
     stdout, _ = _streams(ctx)
-    from rnaigloo.network.modelfile import card_markdown, card_summary, default_model_path, read_card
+    from rnaigloo.network.modelfile import card_markdown, card_summary, default_model_path, read_card, resolve_model
 
-    path = Path(model) if model else default_model_path()
+    path = resolve_model(model) if model else default_model_path()
     card = read_card(path)
     if as_json:
         stdout.write(json.dumps(card, indent=2) + "\n")

@@ -94,9 +94,9 @@ def test_init_from_resolves_the_bundled_model_by_name():
     from rnaigloo.network.modelfile import default_model_path
     from rnaigloo.training.start import model_path
 
-    assert model_path("default") == default_model_path()
-    assert model_path("human") == default_model_path().with_name("human.keras")  # 0.1's model, still bundled
-    with pytest.raises(InputError, match="bundled: default, human"):
+    assert model_path("human") == default_model_path()
+    assert model_path("partial") == default_model_path().with_name("partial.keras")
+    with pytest.raises(InputError, match="bundled: human, partial"):
         model_path("no_such_model")
 
 

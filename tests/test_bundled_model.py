@@ -26,15 +26,27 @@ def _table(text: str) -> list[dict[str, str]]:
 def test_bundled_model_card_checks_out():
     path = default_model_path()
     card = read_card(path)  # raises on a hash mismatch or an unknown format
-    assert path.name == "default.keras"
+    assert path.name == "human.keras"
     assert card["training_data"]["coding"] > 10_000 and card["training_data"]["noncoding"] > 10_000
     assert 0.0 < card["threshold"] < 1.0
     assert card["held_out_metrics"]["by_length"]["all"]["n"] > 2000
+    assert card["encoding"]["version"] == 1 and card["config"]["nuc_len"] == 1500
+    assert path.stat().st_size < 20 * 2**20
+
+
+def test_partial_model_card_checks_out():
+    from rnaigloo.network.modelfile import resolve_model
+
+    path = resolve_model("partial")
+    card = read_card(path)
+    assert path.name == "partial.keras" and card["model_file"] == "partial.keras"
     assert card["encoding"]["version"] == 2 and card["config"]["nuc_len"] == 3000
     assert 0 < card["calibration"]["temperature"] and card["calibration"]["brier_after"] <= card["calibration"]["brier_before"]
     left_out = [name for name in card["other_held_out_metrics"]["sets"] if name.endswith("(left out of training)")]
     assert len(left_out) == 3  # fly, Chlamydomonas, citrus, each scored by a model trained without it
-    assert path.stat().st_size < 20 * 2**20
+    res = run_cli("classify", EXAMPLES / "transcripts.fa.gz", "-m", "partial", "-q")
+    assert res.code == 0, res.stderr
+    assert len(_table(res.stdout)) == 40
 
 
 def test_classify_example_data_matches_the_golden_table():

@@ -3,7 +3,7 @@
 Usage (from the repository root, after ``benchmarks/accuracy/split.py`` and
 ``benchmarks/species/prepare.py``):
 
-    python benchmarks/species/run.py -m 0.1=benchmarks/work/models/0.1/human.keras -m new=models/default.keras \\
+    python benchmarks/species/run.py -m 0.1=benchmarks/work/models/0.1/human.keras -m new=models/partial.keras \\
         --loso new=benchmarks/work/models/loso/loso_{species}.keras [--out benchmarks/species/results]
 
 (0.1's model: ``git show db467d1:models/human.keras`` and ``...:models/human.card.json`` into

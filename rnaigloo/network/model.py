@@ -23,8 +23,8 @@ from rnaigloo.network.igloo import igloo_branch
 
 # The settings of the shipped human model (benchmarks/TUNING.md says how they were chosen).
 DEFAULT_CONFIG: dict[str, Any] = {
-    "nuc_len": 3000,
-    "prot_len": 1000,
+    "nuc_len": 1500,
+    "prot_len": 600,
     "nuc_embed": 8,
     "nuc_filters": 32,
     "nuc_kernel": 9,
@@ -44,8 +44,8 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "l2": 1e-4,
     "learning_rate": 1e-3,
     "lr_decay": 0.8,
-    "augment": 0.3,
-    "fragments": 0.3,
+    "augment": 0.5,
+    "fragments": 0.0,
     "seed": 42,
 }
 

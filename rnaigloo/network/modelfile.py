@@ -28,7 +28,7 @@ from rnaigloo.network import probes
 
 # 2: the card holds the architecture version and the probe scores (rnaigloo 0.2).
 FORMAT_VERSION = 2
-DEFAULT_MODEL_NAME = "default.keras"
+DEFAULT_MODEL_NAME = "human.keras"
 
 
 def card_path(model_path: str | os.PathLike) -> Path:
@@ -43,6 +43,30 @@ def sha256_of(path: str | os.PathLike) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def bundled_model_dir() -> Path:
+    """Where the bundled models are: inside the installed package, or ``models/`` in a checkout."""
+    return default_model_path().parent
+
+
+def resolve_model(name_or_path: str | os.PathLike) -> Path:
+    """A model file from its path, or from a bundled model's name (``human``, ``partial``).
+
+    A path that exists wins; a bare name without ``.keras`` and without a directory is
+    looked up among the bundled models.
+
+    Raises:
+        ModelError: neither a file nor a bundled model's name.
+    """
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    bundled = bundled_model_dir() / f"{name_or_path}.keras"
+    if os.sep not in str(name_or_path) and path.suffix != ".keras" and bundled.is_file():
+        return bundled
+    names = ", ".join(sorted(p.stem for p in bundled_model_dir().glob("*.keras"))) or "none"
+    raise ModelError(f"model file not found: {name_or_path} (nor a bundled model of that name; bundled: {names})")
 
 
 def default_model_path() -> Path:
@@ -245,7 +269,7 @@ def load_model(path: str | os.PathLike | None = None) -> LoadedModel:
     Raises:
         ModelError: see :func:`read_card`.
     """
-    path = Path(path) if path is not None else default_model_path()
+    path = resolve_model(path) if path is not None else default_model_path()
     return LoadedModel(read_card(path), path)
 
 

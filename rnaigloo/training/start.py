@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rnaigloo.errors import InputError
+from rnaigloo.errors import InputError, ModelError
 
 # Settings that change how a network is trained, not its shape or its weights' meaning.
 TRAINING_SETTINGS = ("learning_rate", "lr_decay", "augment", "dropout", "l2")
@@ -33,17 +33,12 @@ def model_path(name_or_path: str | os.PathLike) -> Path:
     Raises:
         InputError: neither a file nor a bundled model's name.
     """
-    from rnaigloo.network.modelfile import default_model_path
+    from rnaigloo.network.modelfile import resolve_model
 
-    path = Path(name_or_path)
-    if path.is_file():
-        return path
-    bundled_dir = default_model_path().parent
-    bundled = bundled_dir / f"{name_or_path}.keras"
-    if os.sep not in str(name_or_path) and path.suffix != ".keras" and bundled.is_file():
-        return bundled
-    names = ", ".join(sorted(p.stem for p in bundled_dir.glob("*.keras"))) or "none"
-    raise InputError(f"--init-from: no model file {name_or_path} and no bundled model of that name (bundled: {names})")
+    try:
+        return resolve_model(name_or_path)
+    except ModelError as err:
+        raise InputError(f"--init-from: {err}") from None
 
 
 def initial_model(name_or_path: str | os.PathLike, overrides: dict[str, Any] | None) -> InitialModel:
