@@ -41,6 +41,24 @@ def _common(func):
     return func
 
 
+class ThresholdType(click.ParamType):
+    """A decision threshold: a finite number in [0, 1] (the check model cards get too)."""
+
+    name = "FLOAT"
+
+    def convert(self, value, param, ctx):
+        from rnaigloo.network.config import check_threshold
+
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"expected a number in [0, 1], found {value!r}", param, ctx)
+        try:
+            return check_threshold(number, "--threshold")
+        except ValueError as err:
+            self.fail(str(err).split(": ", 1)[1], param, ctx)
+
+
 def _threads_option(func):
     return click.option(
         "-t",
@@ -87,7 +105,7 @@ def _set_flags(ctx: click.Context, debug: bool) -> None:
 @click.option("--cds-fasta", metavar="FILE", help="Write the ORFs (CDS) of transcripts called coding (FASTA).")
 @click.option(
     "--threshold",
-    type=click.FloatRange(0.0, 1.0),
+    type=ThresholdType(),
     default=None,
     help="Score at or above which a transcript is called coding [default: the model's].",
 )
@@ -302,7 +320,7 @@ def train(
 @click.option("--coding", multiple=True, required=True, metavar="FASTA", help="Known protein-coding transcripts (repeatable).")
 @click.option("--noncoding", multiple=True, required=True, metavar="FASTA", help="Known non-coding transcripts (repeatable).")
 @click.option("-m", "--model", "models", multiple=True, metavar="MODEL", help="Model(s) to evaluate; repeat for an ensemble [default: the bundled model].")
-@click.option("--threshold", type=click.FloatRange(0.0, 1.0), default=None, help="Decision threshold [default: the model's].")
+@click.option("--threshold", type=ThresholdType(), default=None, help="Decision threshold [default: the model's].")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON instead of a table.")
 @click.option("--plot", metavar="FILE.png", help="Write ROC and precision-recall curves to this PNG.")
 @click.option("-b", "--batch-size", type=click.IntRange(min=1), default=256, help="Transcripts scored at a time.")

@@ -73,7 +73,12 @@ class Classifier:
             )
         self.models = list(models)
         self.nuc_len, self.prot_len = shapes.pop()
-        self.threshold = float(np.mean([m.threshold for m in models])) if threshold is None else float(threshold)
+        if threshold is None:
+            self.threshold = float(np.mean([m.threshold for m in models]))
+        else:
+            from rnaigloo.network.config import check_threshold
+
+            self.threshold = check_threshold(threshold, "threshold")
         self.engine = engine
         self.workers = max(1, int(workers)) if engine == "numpy" else 1
         if engine == "numpy":
