@@ -291,7 +291,13 @@ def train(
     _set_flags(ctx, debug)
     _, stderr = _streams(ctx)
     overrides = _parse_settings(config_file, settings)
-    _require_inputs(coding + noncoding)
+    from rnaigloo.training.arguments import check_train_arguments
+
+    # everything is checked before TensorFlow loads: a typo costs a second, not twenty
+    check_train_arguments(
+        coding, noncoding, output, overrides,
+        epochs=epochs, batch_size=batch_size, patience=patience, seed=seed, val_fraction=val_fraction,
+    )  # fmt: skip
     from rnaigloo.runtime import start_tensorflow
 
     start_tensorflow(threads, debug)

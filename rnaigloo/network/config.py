@@ -34,7 +34,7 @@ class Setting:
         """The valid range in words, e.g. 'an integer from 50 to 100000'."""
         noun = "an integer" if self.kind is int else "a number"
         if self.kind is int:
-            return f"{noun} from {self.low:g} to {self.high:g}"
+            return f"{noun} from {int(self.low)} to {int(self.high)}"
         left = "(" if self.low_open else "["
         right = ")" if self.high_open else "]"
         return f"{noun} in {left}{self.low:g}, {self.high:g}{right}"

@@ -221,9 +221,9 @@ def _check_card_values(card: dict[str, Any], path: Path, cpath: Path) -> None:
         check_threshold(card["threshold"], f"model card {cpath}")
     except ValueError as err:
         raise ModelError(str(err)) from None
+    if not isinstance(card["config"], dict):
+        raise ModelError(f"model card {cpath}: 'config' is not a JSON object of model settings")
     try:
-        if not isinstance(card["config"], dict):
-            raise ValueError("'config' is not a JSON object")
         resolve_config(card["config"])
     except ValueError as err:
         raise ModelError(f"model card {cpath}: {err}") from None

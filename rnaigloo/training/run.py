@@ -29,6 +29,7 @@ from rnaigloo.errors import InputError
 from rnaigloo.evaluate.metrics import best_mcc_threshold, compute_metrics
 from rnaigloo.io.files import write_json_atomic
 from rnaigloo.io.labelled import read_labelled
+from rnaigloo.training.arguments import check_train_arguments
 from rnaigloo.training.card import data_summary, model_card, plot_history, training_report, training_summary
 from rnaigloo.training.checkpoint import Checkpointer, checkpoint_dir, load_checkpoint
 from rnaigloo.training.data import class_weights, split_validation
@@ -43,24 +44,6 @@ def _fingerprint(parts: dict[str, Any]) -> str:
 class TrainResult:
     card: dict[str, Any]
     report: dict[str, Any]
-
-
-def _checked_arguments(output, config, epochs: int, batch_size: int, patience: int, seed: int):
-    """The output path and the resolved model config, or an InputError."""
-    from rnaigloo.network.model import resolve_config
-
-    output = Path(output)
-    if output.suffix != ".keras":
-        raise InputError(f"the model file name must end in .keras, found {output.name!r}")
-    if not output.parent.is_dir():
-        raise InputError(f"cannot write {output}: directory {output.parent} does not exist")
-    if epochs < 1 or batch_size < 1 or patience < 1:
-        raise InputError("--epochs, --batch-size and --patience must be at least 1")
-    try:
-        cfg = resolve_config({**(config or {}), "seed": seed})
-    except ValueError as err:
-        raise InputError(str(err)) from None
-    return output, cfg
 
 
 def train(
@@ -89,7 +72,7 @@ def train(
     Args:
         coding, noncoding: FASTA files of each class.
         output: the model file to write (must end in ``.keras``).
-        config: model settings over :data:`rnaigloo.network.model.DEFAULT_CONFIG`.
+        config: model settings over :data:`rnaigloo.network.config.DEFAULT_CONFIG`.
         epochs: the most epochs to run.
         batch_size: training batch size per replica (device); the global batch is this
             times the replicas (see :mod:`rnaigloo.training.devices`).
@@ -106,7 +89,10 @@ def train(
     """
     from rnaigloo.network.modelfile import library_versions, save_model
 
-    output, cfg = _checked_arguments(output, config, epochs, batch_size, patience, seed)
+    output, cfg = check_train_arguments(
+        coding, noncoding, output, config,
+        epochs=epochs, batch_size=batch_size, patience=patience, seed=seed, val_fraction=val_fraction,
+    )  # fmt: skip
     from rnaigloo.training.devices import choose_devices
 
     placement = choose_devices(devices)  # before the data is read: a wrong --devices fails at once
