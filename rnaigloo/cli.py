@@ -22,16 +22,9 @@ import click
 
 from rnaigloo import __version__
 from rnaigloo.errors import InputError, RnaiglooError
+from rnaigloo.runtime import Stopped, stop_on_signals
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "show_default": True, "max_content_width": 100}
-
-
-class Terminated(BaseException):
-    """Raised in the main thread when SIGTERM arrives, so that clean-up code runs."""
-
-
-def _on_sigterm(signum, frame):
-    raise Terminated()
 
 
 def _common(func):
@@ -484,12 +477,9 @@ def main(argv: Sequence[str] | None = None, stdout: IO[str] | None = None, stder
     stderr = stderr or sys.stderr
     obj: dict[str, Any] = {"stdout": stdout, "stderr": stderr, "debug": False}
     args = list(sys.argv[1:] if argv is None else argv)
-    previous = None
+    previous: dict[int, Any] = {}
     try:
-        previous = signal.signal(signal.SIGTERM, _on_sigterm)
-    except ValueError:  # not in the main thread
-        pass
-    try:
+        previous = stop_on_signals()
         rc = cli.main(args=args, prog_name="rnaigloo", standalone_mode=False, obj=obj)
         return rc if isinstance(rc, int) else 0
     except click.exceptions.Exit as err:
@@ -509,12 +499,12 @@ def main(argv: Sequence[str] | None = None, stdout: IO[str] | None = None, stder
             traceback.print_exc(file=stderr)
         stderr.write(f"rnaigloo: error: {err}\n")
         return 1
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # where no handler of ours could be set (not the main thread)
         stderr.write("rnaigloo: interrupted; no output file was written\n")
         return 130
-    except Terminated:
-        stderr.write("rnaigloo: terminated; no output file was written\n")
-        return 143
+    except Stopped as stop:
+        stderr.write(f"rnaigloo: {stop.word}; no output file was written\n")
+        return stop.exit_code
     except MemoryError:
         stderr.write("rnaigloo: error: out of memory; try a smaller --batch-size\n")
         return 1
@@ -532,8 +522,8 @@ def main(argv: Sequence[str] | None = None, stdout: IO[str] | None = None, stder
         stderr.write(f"rnaigloo: error: {type(err).__name__}: {first} (run with --debug for details)\n")
         return 1
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
         try:
             stdout.flush()
         except (BrokenPipeError, ValueError, OSError):

@@ -13,11 +13,11 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, run_cli
+from test_cli_errors import assert_one_error_line, copy_model
+
 from rnaigloo.network.config import SETTINGS, check_threshold, resolve_config
 from rnaigloo.network.modelfile import card_path
-from test_cli_errors import assert_one_error_line, copy_model
 
 
 def _env() -> dict[str, str]:
@@ -124,7 +124,7 @@ print(json.dumps({"results": out, "tensorflow": "tensorflow" in sys.modules, "ke
     cases = [[a.replace("{tmp}", str(tmp_path)) for a in args] for args, _ in _ARGUMENT_CASES]
     proc = subprocess.run(
         [sys.executable, "-c", script, json.dumps(cases), str(tmp_path / "a.fa"), str(tmp_path)],
-        env=_env(), capture_output=True, text=True, timeout=120,
+        env=_env(), capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
