@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import rnaigloo.classify.lifeline as lifeline  # first: see its notes (fork-server preload)
 
+# isort: split
 import os
 import signal
 import threading

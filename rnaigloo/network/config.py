@@ -125,30 +125,39 @@ def settings_in_keras_config(keras_config: dict[str, Any]) -> dict[str, int | fl
     Only what the layers record is returned (input lengths, embedding, convolution,
     pooling, stacks, patches, dense units); a layer that is absent leaves its settings out.
     """
-    layers = {layer.get("config", {}).get("name"): layer.get("config", {}) for layer in keras_config.get("config", {}).get("layers", [])}
-    found: dict[str, int | float] = {}
+    from rnaigloo import architecture as arch
+
+    layers = {
+        layer.get("config", {}).get("name"): layer.get("config", {})
+        for layer in keras_config.get("config", {}).get("layers", [])
+    }
+    found: dict[str, Any] = {}
 
     def first(value: Any) -> Any:
         return value[0] if isinstance(value, (list, tuple)) else value
 
-    for branch, input_name in (("nuc", "nucleotides"), ("prot", "proteins")):
-        shape = layers.get(input_name, {}).get("batch_shape") or layers.get(input_name, {}).get("batch_input_shape")
+    for branch in arch.BRANCHES:
+        inputs = layers.get(arch.BRANCH_INPUT[branch], {})
+        shape = inputs.get("batch_shape") or inputs.get("batch_input_shape")
         if shape and len(shape) == 2:
             found[f"{branch}_len"] = shape[1]
-        if f"{branch}_embedding" in layers:
-            found[f"{branch}_embed"] = layers[f"{branch}_embedding"].get("output_dim")
-        conv0 = layers.get(f"{branch}_conv0")
+        if arch.embedding_layer(branch) in layers:
+            found[f"{branch}_embed"] = layers[arch.embedding_layer(branch)].get("output_dim")
+        conv0 = layers.get(arch.conv_layer(branch, 0))
         if conv0 is not None:
             found[f"{branch}_filters"] = conv0.get("filters")
             found[f"{branch}_kernel"] = first(conv0.get("kernel_size"))
-            found[f"{branch}_stacks"] = sum(1 for name in layers if name and name.startswith(f"{branch}_conv"))
-            pool = layers.get(f"{branch}_pool")
+            stacks = 0
+            while arch.conv_layer(branch, stacks) in layers:
+                stacks += 1
+            found[f"{branch}_stacks"] = stacks
+            pool = layers.get(arch.pool_layer(branch))
             found[f"{branch}_pool"] = first(pool.get("pool_size")) if pool else 1
-        patches = layers.get(f"{branch}_patches0")
+        patches = layers.get(arch.patches_layer(branch, 0))
         if patches is not None:
             found[f"{branch}_patches"] = patches.get("n_patches")
             found["patch_size"] = patches.get("patch_size")
-    for name, key in (("feat_dense", "feature_units"), ("head_dense", "head_units")):
+    for name, key in ((arch.FEATURE_DENSE, "feature_units"), (arch.HEAD_DENSE, "head_units")):
         if name in layers:
             found[key] = layers[name].get("units")
     return {k: v for k, v in found.items() if v is not None}

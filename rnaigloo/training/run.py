@@ -25,7 +25,6 @@ from typing import Any
 import numpy as np
 
 from rnaigloo.encoding.features import encode_sequences
-from rnaigloo.errors import InputError
 from rnaigloo.evaluate.metrics import best_mcc_threshold, compute_metrics
 from rnaigloo.io.files import write_json_atomic
 from rnaigloo.io.labelled import read_labelled
