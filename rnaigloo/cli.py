@@ -148,12 +148,10 @@ def classify(
     for name, path in (("--protein-fasta", protein_fasta), ("--cds-fasta", cds_fasta)):
         if path == "-":
             raise click.UsageError(f"{name} needs a file name; stdout is for the TSV")
-    from rnaigloo.io.files import check_output_path
-
-    for path in (output, protein_fasta, cds_fasta):
-        if path is not None and path != "-":
-            check_output_path(path)
     _require_inputs(inputs)
+    from rnaigloo.io.files import check_outputs
+
+    check_outputs({"-o": output, "--protein-fasta": protein_fasta, "--cds-fasta": cds_fasta}, [*inputs, *_model_files(models)])
     classifier = _load_classifier(models, threshold, engine, mixed_precision, threads, debug)
     from rnaigloo.classify.run import classify_to_files
     from rnaigloo.io.fasta import read_many
@@ -177,11 +175,21 @@ def classify(
     finally:
         progress.close(ok)
     if not quiet:
-        where = "stdout" if output == "-" else output
+        from rnaigloo.io.files import is_stdout
+
+        where = "stdout" if is_stdout(output) else output
         stderr.write(
             f"rnaigloo: {counts['records']} transcripts ({counts['coding']} coding, {counts['noncoding']} "
             f"non-coding at threshold {classifier.threshold:.3f}) -> {where}\n"
         )
+
+
+def _model_files(models: Sequence[str]) -> list[str]:
+    """The files a model option reads (each model and its card), to keep outputs off them."""
+    from rnaigloo.network.modelfile import card_path, default_model_path
+
+    paths = [Path(m) for m in models] if models else [default_model_path()]
+    return [str(p) for path in paths for p in (path, card_path(path))]
 
 
 def _require_inputs(paths: Sequence[str]) -> None:
@@ -191,11 +199,31 @@ def _require_inputs(paths: Sequence[str]) -> None:
             raise InputError(f"input file not found: {path}")
 
 
+def _capped_threads(threads: int | None) -> int:
+    """``-t``, at most the CPUs available to the process (affinity and cgroup quota); all of them by default.
+
+    More threads or worker processes than CPUs only cost memory and start-up time.
+    """
+    from rnaigloo.runtime import available_cores
+
+    cores = available_cores()
+    if threads is not None and threads > cores:
+        ctx = click.get_current_context(silent=True)
+        if ctx is not None and not ctx.params.get("quiet"):
+            _, stderr = _streams(ctx)
+            stderr.write(f"rnaigloo: -t {threads} is more than the {cores} CPU(s) available to this process; using {cores}\n")
+    return min(threads or cores, cores)
+
+
 def _load_classifier(models, threshold, engine: str, mixed_precision: bool, threads: int | None, debug: bool):
     """The classifier for ``classify`` and ``evaluate``; threads split as the engine needs."""
-    from rnaigloo.runtime import available_cores, limit_numpy_threads, start_tensorflow
+    from rnaigloo.runtime import limit_numpy_threads, start_tensorflow
 
-    n = threads or available_cores()
+    n = _capped_threads(threads)
+    if debug:
+        from rnaigloo.classify.lifeline import DEBUG_ENV
+
+        os.environ[DEBUG_ENV] = "1"  # worker processes keep their stderr
     if engine == "tensorflow":
         start_tensorflow(n, debug)
     else:
@@ -290,10 +318,11 @@ def train(
     check_train_arguments(
         coding, noncoding, output, overrides,
         epochs=epochs, batch_size=batch_size, patience=patience, seed=seed, val_fraction=val_fraction,
+        other_inputs=[config_file] if config_file else [],
     )  # fmt: skip
     from rnaigloo.runtime import start_tensorflow
 
-    start_tensorflow(threads, debug)
+    start_tensorflow(_capped_threads(threads), debug)
     from rnaigloo.training.run import train as run_training
 
     verbose = 0 if quiet else (1 if stderr.isatty() else 2)
@@ -345,14 +374,13 @@ def evaluate(
     precision, F1, MCC, AUROC, AUPRC."""
     _set_flags(ctx, debug)
     stdout, stderr = _streams(ctx)
-    from rnaigloo.io.files import check_output_path
-
-    if plot:
-        check_output_path(plot)
     _require_inputs(coding + noncoding)
     from rnaigloo.runtime import require_modules
 
     require_modules("sklearn", *(["matplotlib"] if plot else []))  # used after scoring: check before it
+    from rnaigloo.io.files import check_outputs
+
+    check_outputs({"--plot": plot}, [*coding, *noncoding, *_model_files(models)])
     classifier = _load_classifier(models, threshold, engine, False, threads, debug)
     from rnaigloo.evaluate.metrics import compute_metrics, format_table
     from rnaigloo.evaluate.run import score_labelled
@@ -457,13 +485,12 @@ def merge(ctx: click.Context, tables: tuple[str, ...], manifest: str, output: st
     _set_flags(ctx, debug)
     stdout, stderr = _streams(ctx)
     from rnaigloo.classify.merge import merge_tables
-    from rnaigloo.io.files import check_output_path
+    from rnaigloo.io.files import check_outputs, is_stdout
 
-    if output != "-":
-        check_output_path(output)
+    check_outputs({"-o": output}, [*tables, manifest])
     rows = merge_tables(tables, manifest, output, stdout)
     if not quiet:
-        stderr.write(f"rnaigloo: {rows} rows from {len(tables)} tables -> {'stdout' if output == '-' else output}\n")
+        stderr.write(f"rnaigloo: {rows} rows from {len(tables)} tables -> {'stdout' if is_stdout(output) else output}\n")
 
 
 def main(argv: Sequence[str] | None = None, stdout: IO[str] | None = None, stderr: IO[str] | None = None) -> int:

@@ -80,7 +80,10 @@ class Classifier:
 
             self.threshold = check_threshold(threshold, "threshold")
         self.engine = engine
-        self.workers = max(1, int(workers)) if engine == "numpy" else 1
+        from rnaigloo.runtime import available_cores
+
+        # never more processes than CPUs to run them (affinity and cgroup quota)
+        self.workers = min(max(1, int(workers)), available_cores()) if engine == "numpy" else 1
         if engine == "numpy":
             # loaded here even when worker processes do the scoring: a broken model file
             # then fails in this process with one clear line, before any worker starts

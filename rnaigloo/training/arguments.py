@@ -42,8 +42,12 @@ def check_train_arguments(
     patience: int,
     seed: int,
     val_fraction: float,
+    other_inputs: Sequence[str | os.PathLike] = (),
 ) -> tuple[Path, dict[str, Any]]:
     """Check everything ``train`` is given before any slow work.
+
+    Args:
+        other_inputs: files read besides the FASTA files (``--config``), which no output may replace.
 
     Returns:
         The output path and the resolved model config.
@@ -78,8 +82,9 @@ def check_train_arguments(
         cfg = resolve_config({**(config or {}), "seed": seed})
     except ValueError as err:
         raise InputError(f"{err} (from --set or --config)") from None
-    from rnaigloo.io.files import check_output_path
+    from rnaigloo.io.files import check_outputs
 
-    for path in model_outputs(output):
-        check_output_path(path)
+    outputs = model_outputs(output)
+    labels = ("-o", "-o (its card)", "-o (its report)", "-o (its plot)")
+    check_outputs(dict(zip(labels, outputs)), [*inputs, *other_inputs])
     return output, cfg
