@@ -188,3 +188,17 @@ def test_compressions_that_are_not_read_are_named(tmp_path, tiny_model, data, ne
     res = run_cli("classify", path, "-m", tiny_model, "-o", tmp_path / "o.tsv", "-q")
     line = assert_one_error_line(res, "in.fa.gz", needle)
     assert "binary" not in line
+
+
+def test_readme_settings_table_gives_each_settings_range():
+    """The README's table of training settings states the ranges the code checks."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = text[text.index("| setting | meaning | valid |") :].split("\n\n", 1)[0]
+    described: dict[str, str] = {}
+    for row in table.splitlines()[2:]:
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        for name in re.findall(r"`(\w+)`", cells[0]):
+            described[name] = cells[-1]
+    assert set(described) == set(SETTINGS) - {"seed"}
+    for name, valid in described.items():
+        assert valid == SETTINGS[name].describe(), name
