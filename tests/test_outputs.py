@@ -145,6 +145,17 @@ def test_a_writable_existing_output_is_replaced(tmp_path, tiny_model, fasta, exp
     assert target.read_text() == expected_table
 
 
+def test_an_output_through_a_symlink_replaces_the_file_and_keeps_the_link(tmp_path, tiny_model, fasta, expected_table):
+    (tmp_path / "results").mkdir()
+    real = tmp_path / "results" / "calls.tsv"
+    real.write_text("old\n")
+    link = tmp_path / "calls.tsv"
+    link.symlink_to(real)
+    assert run_cli("classify", fasta, "-m", tiny_model, "-o", link, "-q").code == 0
+    assert link.is_symlink() and real.read_text() == expected_table
+    assert sorted(p.name for p in (tmp_path / "results").iterdir()) == ["calls.tsv"]
+
+
 # ---------------------------------------------------------------------------- special files
 
 

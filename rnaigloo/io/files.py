@@ -105,14 +105,16 @@ def atomic_path(target: str | os.PathLike, suffix: str = ".part") -> Iterator[Pa
             with _named_errors(target), open(tmp, "rb") as src, _open_special(target, "wb") as dst:
                 shutil.copyfileobj(src, dst)
         return
-    parent = target.parent if str(target.parent) else Path(".")
+    # through a symbolic link, the file it points to is replaced and the link kept, as the shell's > does
+    real = Path(os.path.realpath(target)) if target.is_symlink() else target
+    parent = real.parent if str(real.parent) else Path(".")
     with _named_errors(target):
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{real.name}.", suffix=suffix, dir=parent)
         os.close(fd)
     try:
         with _named_errors(target, tmp):
             yield Path(tmp)
-            publish(tmp, target)
+            publish(tmp, real)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -227,7 +229,8 @@ def check_output_path(path: str | os.PathLike) -> None:
         if not target.exists():
             raise OutputError(f"cannot write {target}: no such device or file (outputs under /dev and /proc are written in place, never created)")
         return
-    parent = target.parent if str(target.parent) else Path(".")
+    real = Path(os.path.realpath(target)) if target.is_symlink() else target
+    parent = real.parent if str(real.parent) else Path(".")
     if not parent.is_dir():
         raise OutputError(f"cannot write {target}: directory {parent} does not exist")
     if target.is_dir():
