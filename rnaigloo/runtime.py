@@ -100,12 +100,14 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 def stop_on_signals() -> dict[int, object]:
     """Make SIGINT and SIGTERM raise :class:`Stopped`; returns the handlers they had.
 
-    Only in the main thread (elsewhere Python allows no signal handlers): returns {}.
+    A signal ignored by whoever started the process (``nohup``, a background job) stays
+    ignored. Only in the main thread (elsewhere Python allows no signal handlers): returns {}.
     """
     previous: dict[int, object] = {}
     try:
         for signum in STOP_SIGNALS:
-            previous[signum] = signal.signal(signum, _raise_stopped)
+            if signal.getsignal(signum) is not signal.SIG_IGN:
+                previous[signum] = signal.signal(signum, _raise_stopped)
     except ValueError:  # not in the main thread
         pass
     return previous
