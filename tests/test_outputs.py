@@ -13,7 +13,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, run_cli
+from conftest import run_cli
 from test_cli_errors import assert_one_error_line
 
 from rnaigloo.network.modelfile import card_path
@@ -22,7 +22,8 @@ FASTA = ">a\nATGAAACCCGGGTTTTAA\n>b\nACGTACGTAC\n"
 
 
 def _env() -> dict[str, str]:
-    return dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    """The environment of the rnaigloo under test (the installed one in CI, the checkout with PYTHONPATH)."""
+    return dict(os.environ)
 
 
 def _rnaigloo(*args, **kwargs) -> subprocess.CompletedProcess:

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import psutil
 import pytest
-from conftest import ROOT, run_cli
+from conftest import run_cli
 from test_cli_errors import assert_one_error_line
 
 from rnaigloo.runtime import available_cores, cgroup_cpu_limit
@@ -22,7 +22,8 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pr
 
 
 def _env() -> dict[str, str]:
-    return dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    """The environment of the rnaigloo under test (the installed one in CI, the checkout with PYTHONPATH)."""
+    return dict(os.environ)
 
 
 @pytest.fixture(scope="module")

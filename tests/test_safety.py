@@ -21,7 +21,8 @@ from rnaigloo.network.modelfile import card_path
 
 
 def _env() -> dict[str, str]:
-    return dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    """The environment of the rnaigloo under test (the installed one in CI, the checkout with PYTHONPATH)."""
+    return dict(os.environ)
 
 
 def edit_card(model: Path, **changes) -> Path:
