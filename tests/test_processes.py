@@ -39,12 +39,21 @@ def big_fasta(tmp_path_factory) -> Path:
     return path
 
 
+def _default_signals() -> None:
+    """As from an interactive shell: a runner that ignores SIGINT (a background job) passes that on."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def _block_stop_signals() -> None:
+    _default_signals()
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
 
 
 def _start(big: Path, model: Path, out: Path, hold_signals: bool = False) -> subprocess.Popen:
-    """``classify`` with two workers; ``hold_signals``: started with SIGINT and SIGTERM blocked.
+    """``classify`` with two workers, signals as an interactive shell leaves them.
+
+    ``hold_signals``: started with SIGINT and SIGTERM blocked.
 
     Blocked signals wait until rnaigloo's entry point unblocks them: so a signal sent
     while Python itself starts (before any rnaigloo code runs, where Python's default
@@ -54,7 +63,7 @@ def _start(big: Path, model: Path, out: Path, hold_signals: bool = False) -> sub
         [sys.executable, "-m", "rnaigloo", "classify", str(big), "-m", str(model), "-t", "2", "-o", str(out), "-q"],
         env=_env(), cwd=out.parent, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         start_new_session=True,  # its own process group, as a job under a pipeline manager
-        preexec_fn=_block_stop_signals if hold_signals else None,
+        preexec_fn=_block_stop_signals if hold_signals else _default_signals,
     )  # fmt: skip
 
 
