@@ -74,6 +74,13 @@ def _descendants(pid: int) -> list[psutil.Process]:
         return []
 
 
+def _command_line(proc: psutil.Process) -> str:
+    try:
+        return " ".join(proc.cmdline())
+    except psutil.Error:  # gone (or a zombie) since it was listed
+        return ""
+
+
 def _gone(procs: list[psutil.Process], timeout: float) -> list[int]:
     """Pids still running (zombies count as gone) after waiting up to ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
@@ -103,7 +110,7 @@ def test_kill_9_leaves_no_worker_behind(tmp_path, tiny_model, big_fasta):
     kids: list[psutil.Process] = []
     try:
         deadline = time.monotonic() + 60
-        while len([k for k in _descendants(proc.pid) if "forkserver" in " ".join(k.cmdline())]) < 3:
+        while len([k for k in _descendants(proc.pid) if "forkserver" in _command_line(k)]) < 3:
             assert proc.poll() is None, proc.communicate()
             assert time.monotonic() < deadline, "the server and two workers did not start within 60 s"
             time.sleep(0.1)
