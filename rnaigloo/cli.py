@@ -22,16 +22,9 @@ import click
 
 from rnaigloo import __version__
 from rnaigloo.errors import InputError, RnaiglooError
+from rnaigloo.runtime import Stopped, stop_on_signals
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "show_default": True, "max_content_width": 100}
-
-
-class Terminated(BaseException):
-    """Raised in the main thread when SIGTERM arrives, so that clean-up code runs."""
-
-
-def _on_sigterm(signum, frame):
-    raise Terminated()
 
 
 def _common(func):
@@ -39,6 +32,24 @@ def _common(func):
     func = click.option("--debug", is_flag=True, help="Show full tracebacks and TensorFlow logs.")(func)
     func = click.option("-q", "--quiet", is_flag=True, help="No progress or messages on stderr (errors still).")(func)
     return func
+
+
+class ThresholdType(click.ParamType):
+    """A decision threshold: a finite number in [0, 1] (the check model cards get too)."""
+
+    name = "FLOAT"
+
+    def convert(self, value, param, ctx):
+        from rnaigloo.network.config import check_threshold
+
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"expected a number in [0, 1], found {value!r}", param, ctx)
+        try:
+            return check_threshold(number, "--threshold")
+        except ValueError as err:
+            self.fail(str(err).split(": ", 1)[1], param, ctx)
 
 
 def _threads_option(func):
@@ -129,7 +140,7 @@ def _check_genome_options(genome: str | None, annotation_options: dict[str, Sequ
 @click.option("--cds-fasta", metavar="FILE", help="Write the ORFs (CDS) of transcripts called coding (FASTA).")
 @click.option(
     "--threshold",
-    type=click.FloatRange(0.0, 1.0),
+    type=ThresholdType(),
     default=None,
     help="Score at or above which a transcript is called coding [default: the model's].",
 )
@@ -188,14 +199,16 @@ def classify(
     for name, path in (("--protein-fasta", protein_fasta), ("--cds-fasta", cds_fasta)):
         if path == "-":
             raise click.UsageError(f"{name} needs a file name; stdout is for the TSV")
-    from rnaigloo.io.files import check_output_path
-
-    for path in (output, protein_fasta, cds_fasta):
-        if path is not None and path != "-":
-            check_output_path(path)
     _require_inputs(inputs)
     log = (lambda msg: None) if quiet else (lambda msg: stderr.write(f"rnaigloo: {msg}\n"))
     annotated = _annotated(genome, gtfs, skip_bad_transcripts, log)
+    from rnaigloo.io.files import check_outputs
+
+    annotation_files = [*gtfs, genome] if gtfs else []
+    check_outputs(
+        {"-o": output, "--protein-fasta": protein_fasta, "--cds-fasta": cds_fasta},
+        [*inputs, *annotation_files, *_model_files(models)],
+    )
     classifier = _load_classifier(models, threshold, engine, mixed_precision, threads, debug)
     from rnaigloo.classify.run import classify_to_files
     from rnaigloo.io.fasta import read_many
@@ -219,12 +232,28 @@ def classify(
     finally:
         progress.close(ok)
     if not quiet:
-        where = "stdout" if output == "-" else output
+        from rnaigloo.io.files import is_stdout
+
+        where = "stdout" if is_stdout(output) else output
         skipped = f"; {len(annotated.problems)} annotated transcript(s) skipped" if annotated and annotated.problems else ""
         stderr.write(
             f"rnaigloo: {counts['records']} transcripts ({counts['coding']} coding, {counts['noncoding']} "
             f"non-coding at threshold {classifier.threshold:.3f}) -> {where}{skipped}\n"
         )
+
+
+def _model_files(models: Sequence[str]) -> list[str]:
+    """The files a model option reads (each model and its card), to keep outputs off them."""
+    from rnaigloo.errors import ModelError
+    from rnaigloo.network.modelfile import card_path, default_model_path, resolve_model
+
+    paths = []
+    for model in models or [None]:
+        try:
+            paths.append(resolve_model(model) if model is not None else default_model_path())
+        except ModelError:  # reported when the model is loaded
+            paths.append(Path(model))
+    return [str(p) for path in paths for p in (path, card_path(path))]
 
 
 def _require_inputs(paths: Sequence[str | None]) -> None:
@@ -234,11 +263,31 @@ def _require_inputs(paths: Sequence[str | None]) -> None:
             raise InputError(f"input file not found: {path}")
 
 
+def _capped_threads(threads: int | None) -> int:
+    """``-t``, at most the CPUs available to the process (affinity and cgroup quota); all of them by default.
+
+    More threads or worker processes than CPUs only cost memory and start-up time.
+    """
+    from rnaigloo.runtime import available_cores
+
+    cores = available_cores()
+    if threads is not None and threads > cores:
+        ctx = click.get_current_context(silent=True)
+        if ctx is not None and not ctx.params.get("quiet"):
+            _, stderr = _streams(ctx)
+            stderr.write(f"rnaigloo: -t {threads} is more than the {cores} CPU(s) available to this process; using {cores}\n")
+    return min(threads or cores, cores)
+
+
 def _load_classifier(models, threshold, engine: str, mixed_precision: bool, threads: int | None, debug: bool):
     """The classifier for ``classify`` and ``evaluate``; threads split as the engine needs."""
-    from rnaigloo.runtime import available_cores, limit_numpy_threads, start_tensorflow
+    from rnaigloo.runtime import limit_numpy_threads, start_tensorflow
 
-    n = threads or available_cores()
+    n = _capped_threads(threads)
+    if debug:
+        from rnaigloo.classify.lifeline import DEBUG_ENV
+
+        os.environ[DEBUG_ENV] = "1"  # worker processes keep their stderr
     if engine == "tensorflow":
         start_tensorflow(n, debug)
     else:
@@ -367,6 +416,16 @@ def train(
     if noncoding_mode == "intergenic" and not coding_gtf:
         raise click.UsageError("--noncoding-mode intergenic needs --genome and --coding-gtf (to know where the genes are)")
     overrides = _parse_settings(config_file, settings)
+    from rnaigloo.training.arguments import check_train_arguments
+
+    # everything is checked before TensorFlow loads: a typo costs a second, not twenty
+    annotation_files = [*coding_gtf, *noncoding_gtf, genome] if genome else []
+    check_train_arguments(
+        coding, noncoding, output, overrides,
+        epochs=epochs, batch_size=batch_size, patience=patience, seed=seed, val_fraction=val_fraction,
+        other_inputs=[*annotation_files, *([config_file] if config_file else [])],
+        need_sources=False,  # the options above were checked as usage errors
+    )  # fmt: skip
     _require_inputs(coding + noncoding)
     log = (lambda msg: None) if quiet else (lambda msg: print(f"rnaigloo: {msg}", file=stderr))
     coding_sources: list[Any] = list(coding)
@@ -377,7 +436,7 @@ def train(
         noncoding_sources.append(_annotated(genome, noncoding_gtf, skip_bad_transcripts, log))
     from rnaigloo.runtime import start_tensorflow
 
-    start_tensorflow(threads, debug)
+    start_tensorflow(_capped_threads(threads), debug)
     from rnaigloo.training.run import train as run_training
 
     verbose = 0 if quiet else (1 if stderr.isatty() else 2)
@@ -407,7 +466,7 @@ def train(
 @click.option("--coding", multiple=True, required=True, metavar="FASTA", help="Known protein-coding transcripts (repeatable).")
 @click.option("--noncoding", multiple=True, required=True, metavar="FASTA", help="Known non-coding transcripts (repeatable).")
 @click.option("-m", "--model", "models", multiple=True, metavar="MODEL", help="Model(s) to evaluate: paths or bundled names (human, partial); repeat for an ensemble [default: human].")
-@click.option("--threshold", type=click.FloatRange(0.0, 1.0), default=None, help="Decision threshold [default: the model's].")
+@click.option("--threshold", type=ThresholdType(), default=None, help="Decision threshold [default: the model's].")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON instead of a table.")
 @click.option("--plot", metavar="FILE.png", help="Write ROC, precision-recall and reliability curves (threshold marked) to this PNG.")
 @click.option("-b", "--batch-size", type=click.IntRange(min=1), default=256, help="Transcripts scored at a time.")
@@ -433,14 +492,13 @@ def evaluate(
     precision, F1, MCC, AUROC, AUPRC."""
     _set_flags(ctx, debug)
     stdout, stderr = _streams(ctx)
-    from rnaigloo.io.files import check_output_path
-
-    if plot:
-        check_output_path(plot)
     _require_inputs(coding + noncoding)
     from rnaigloo.runtime import require_modules
 
     require_modules("sklearn", *(["matplotlib"] if plot else []))  # used after scoring: check before it
+    from rnaigloo.io.files import check_outputs
+
+    check_outputs({"--plot": plot}, [*coding, *noncoding, *_model_files(models)])
     classifier = _load_classifier(models, threshold, engine, False, threads, debug)
     from rnaigloo.evaluate.metrics import compute_metrics, format_table
     from rnaigloo.evaluate.run import score_labelled
@@ -545,13 +603,12 @@ def merge(ctx: click.Context, tables: tuple[str, ...], manifest: str, output: st
     _set_flags(ctx, debug)
     stdout, stderr = _streams(ctx)
     from rnaigloo.classify.merge import merge_tables
-    from rnaigloo.io.files import check_output_path
+    from rnaigloo.io.files import check_outputs, is_stdout
 
-    if output != "-":
-        check_output_path(output)
+    check_outputs({"-o": output}, [*tables, manifest])
     rows = merge_tables(tables, manifest, output, stdout)
     if not quiet:
-        stderr.write(f"rnaigloo: {rows} rows from {len(tables)} tables -> {'stdout' if output == '-' else output}\n")
+        stderr.write(f"rnaigloo: {rows} rows from {len(tables)} tables -> {'stdout' if is_stdout(output) else output}\n")
 
 
 def main(argv: Sequence[str] | None = None, stdout: IO[str] | None = None, stderr: IO[str] | None = None) -> int:
@@ -565,12 +622,9 @@ def main(argv: Sequence[str] | None = None, stdout: IO[str] | None = None, stder
     stderr = stderr or sys.stderr
     obj: dict[str, Any] = {"stdout": stdout, "stderr": stderr, "debug": False}
     args = list(sys.argv[1:] if argv is None else argv)
-    previous = None
+    previous: dict[int, Any] = {}
     try:
-        previous = signal.signal(signal.SIGTERM, _on_sigterm)
-    except ValueError:  # not in the main thread
-        pass
-    try:
+        previous = stop_on_signals()
         rc = cli.main(args=args, prog_name="rnaigloo", standalone_mode=False, obj=obj)
         return rc if isinstance(rc, int) else 0
     except click.exceptions.Exit as err:
@@ -590,12 +644,12 @@ def main(argv: Sequence[str] | None = None, stdout: IO[str] | None = None, stder
             traceback.print_exc(file=stderr)
         stderr.write(f"rnaigloo: error: {err}\n")
         return 1
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # where no handler of ours could be set (not the main thread)
         stderr.write("rnaigloo: interrupted; no output file was written\n")
         return 130
-    except Terminated:
-        stderr.write("rnaigloo: terminated; no output file was written\n")
-        return 143
+    except Stopped as stop:
+        stderr.write(f"rnaigloo: {stop.word}; no output file was written\n")
+        return stop.exit_code
     except MemoryError:
         stderr.write("rnaigloo: error: out of memory; try a smaller --batch-size\n")
         return 1
@@ -613,8 +667,8 @@ def main(argv: Sequence[str] | None = None, stdout: IO[str] | None = None, stder
         stderr.write(f"rnaigloo: error: {type(err).__name__}: {first} (run with --debug for details)\n")
         return 1
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
         try:
             stdout.flush()
         except (BrokenPipeError, ValueError, OSError):

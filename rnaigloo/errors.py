@@ -11,3 +11,7 @@ class InputError(RnaiglooError):
 
 class ModelError(RnaiglooError):
     """A model file that is missing, damaged, or made by an incompatible version."""
+
+
+class OutputError(RnaiglooError):
+    """An output that cannot or must not be written (which file, and why)."""

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 
 @contextmanager
@@ -67,12 +70,142 @@ def require_modules(*names: str) -> None:
             raise ModuleNotFoundError(f"No module named {name!r}", name=name)
 
 
-def available_cores() -> int:
-    """Cores this process may run on (its CPU affinity), at least 1."""
+class Stopped(BaseException):
+    """Raised in the main thread when SIGINT (Ctrl-C) or SIGTERM arrives, so that clean-up runs.
+
+    A BaseException, like KeyboardInterrupt, so that no ``except Exception`` swallows it;
+    a class of its own, so that no library turns it into something else on the way up.
+    """
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum  # the shell's convention: 130 for SIGINT, 143 for SIGTERM
+
+    @property
+    def word(self) -> str:
+        return "interrupted" if self.signum == signal.SIGINT else "terminated"
+
+
+def _raise_stopped(signum, frame):  # noqa: ARG001
+    raise Stopped(signum)
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def stop_on_signals() -> dict[int, object]:
+    """Make SIGINT and SIGTERM raise :class:`Stopped`; returns the handlers they had.
+
+    A signal ignored by whoever started the process (``nohup``, a background job) stays
+    ignored. Only in the main thread (elsewhere Python allows no signal handlers): returns {}.
+    """
+    previous: dict[int, object] = {}
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        for signum in STOP_SIGNALS:
+            if signal.getsignal(signum) is not signal.SIG_IGN:
+                previous[signum] = signal.signal(signum, _raise_stopped)
+    except ValueError:  # not in the main thread
+        pass
+    return previous
+
+
+@contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM back for the block; one that arrives is acted on right after it.
+
+    For starting child processes: a child inherits the blocked signals, so none can
+    interrupt it half-started (its start-up imports print a traceback otherwise); the
+    child unblocks them once its own handlers are set.
+    """
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def cgroup_cpu_limit(root: str = "/sys/fs/cgroup", self_cgroup: str = "/proc/self/cgroup") -> float | None:
+    """CPUs this process's cgroup may use (its CPU quota), or None without a quota.
+
+    Reads cgroup v2 ``cpu.max`` or v1 ``cpu.cfs_quota_us``/``cpu.cfs_period_us`` of the
+    process's cgroup and of each cgroup above it (the smallest quota applies), as a
+    container runtime's ``--cpus`` sets them.
+    """
+    try:
+        lines = Path(self_cgroup).read_text().splitlines()
+    except OSError:
+        return None
+    limits = []
+    for line in lines:
+        _, controllers, path = (line.split(":", 2) + ["", ""])[:3]
+        if controllers == "":  # v2: one unified hierarchy
+            base, files = Path(root), ("cpu.max",)
+        elif "cpu" in controllers.split(","):
+            base, files = Path(root) / controllers, ("cpu.cfs_quota_us", "cpu.cfs_period_us")
+            if not base.is_dir():
+                base = Path(root) / "cpu"
+        else:
+            continue
+        parts = [p for p in path.strip().split("/") if p]
+        for depth in range(len(parts), -1, -1):
+            limit = _read_cpu_limit(base.joinpath(*parts[:depth]), files)
+            if limit is not None:
+                limits.append(limit)
+    return min(limits) if limits else None
+
+
+def _read_cpu_limit(directory: Path, files: tuple[str, ...]) -> float | None:
+    try:
+        if len(files) == 1:
+            quota, period = (directory / files[0]).read_text().split()[:2]
+        else:
+            quota, period = ((directory / name).read_text().strip() for name in files)
+    except (OSError, ValueError):
+        return None
+    if quota in ("max", "-1"):
+        return None
+    try:
+        q, p = int(quota), int(period)
+    except ValueError:
+        return None
+    return q / p if q > 0 and p > 0 else None
+
+
+def available_cores() -> int:
+    """CPUs this process may use: its CPU affinity, capped by its cgroup's CPU quota; at least 1."""
+    try:
+        n = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
+        n = os.cpu_count() or 1
+    quota = cgroup_cpu_limit()
+    if quota is not None:
+        n = min(n, math.ceil(quota))
+    return max(1, n)
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """Have the kernel kill this process when its parent dies; exit now if it already has.
+
+    A worker stuck reading a pipe would otherwise outlive a ``kill -9`` of rnaigloo.
+    Uses ``prctl(PR_SET_PDEATHSIG)`` on Linux; elsewhere only the check is made.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent_pid:  # the parent died before the signal was armed
+        os._exit(1)
 
 
 def start_tensorflow(threads: int | None = None, debug: bool = False):

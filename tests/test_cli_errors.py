@@ -263,6 +263,12 @@ def _big_fasta(path: Path, n: int = 20_000, length: int = 2_000) -> None:
             fh.write(b"".join(b">r%d\n" % (start + i) + row.tobytes() + b"\n" for i, row in enumerate(block)))
 
 
+def _default_signals() -> None:
+    """As from an interactive shell: a runner that ignores SIGINT (a background job) passes that on."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize(
     ("signum", "code", "word"), [(signal.SIGTERM, 143, b"terminated"), (signal.SIGINT, 130, b"interrupted")]
 )
@@ -277,6 +283,7 @@ def test_signal_leaves_no_output(tmp_path, model_file, signum, code, word):
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        preexec_fn=_default_signals,
     )
     try:
         deadline = time.monotonic() + 60

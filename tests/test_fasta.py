@@ -66,9 +66,37 @@ def test_lowercase_and_u_kept_as_written(tmp_path):
 
 
 def test_iupac_letters_kept_as_is(tmp_path):
-    seq = "ACGT" * 10 + "RYKMSWBDHV"  # 10 of 50 letters ambiguous: below the protein cut-off
+    seq = "ACGT" * 10 + "RYKMSWBDHV"
     recs = records(tmp_path, f">a\n{seq}\n")
     assert recs[0].sequence == seq
+
+
+@pytest.mark.parametrize(
+    "seq",
+    [
+        "ATGRYKMSWNNNACGTBDHVTAA",  # every letter an IUPAC nucleotide code
+        "RYKMSWBDHVN" * 20,  # nothing but ambiguity codes
+        "ryKmswbdhvnACGTU" * 5 + "xXnn",  # any case; X (masked bases)
+        "MKTAYWSRKDHVNN",  # made only of IUPAC codes, even if it reads like a peptide
+    ],
+)
+def test_records_of_iupac_nucleotide_codes_are_transcripts(tmp_path, seq):
+    recs = records(tmp_path, f">t\n{seq}\n")
+    assert recs[0].sequence == seq
+
+
+@pytest.mark.parametrize(
+    ("seq", "letters"),
+    [
+        ("MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQAPILSRVGDGTQDNLSGAEKAVQVKVK", "E, F, I, L, P, Q"),
+        ("ACGTACGTACGTACGTACGE", "E"),  # one such letter is enough, whatever the share
+        ("mkl", "L"),  # short and lowercase too
+        ("ACGTJOZ", "J, O, Z"),
+    ],
+)
+def test_letters_no_nucleotide_alphabet_has_mean_protein(tmp_path, seq, letters):
+    msg = error_of(write(tmp_path, f">ok\nACGT\n>p\n{seq}\n", "p.fa"))
+    assert "p.fa, record 2" in msg and "protein" in msg and f"({letters};" in msg
 
 
 def test_blank_lines_between_and_inside_records(tmp_path):
@@ -335,11 +363,11 @@ _DESC_CHARS = st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp"))
 
 @st.composite
 def nucleotide_sequence(draw) -> str:
-    """From 'ACGTUNacgtunRYKM', with few enough ambiguity letters not to look like protein."""
+    """From 'ACGTUNacgtun' with IUPAC ambiguity codes mixed in."""
     base = draw(st.text(alphabet="ACGTUNacgtun", max_size=300))
-    n_iupac = draw(st.integers(0, len(base) // 3))  # at most a quarter of the whole
+    n_iupac = draw(st.integers(0, len(base)))
     chars = list(base)
-    for letter in draw(st.lists(st.sampled_from("RYKM"), min_size=n_iupac, max_size=n_iupac)):
+    for letter in draw(st.lists(st.sampled_from("RYKMSWBDHVryX"), min_size=n_iupac, max_size=n_iupac)):
         chars.insert(draw(st.integers(0, len(chars))), letter)
     return "".join(chars)
 
@@ -423,3 +451,33 @@ def test_seen_ids_grow_and_find_duplicates():
     assert len(seen) == 5000
     assert not any(seen.add(i) for i in ids[::7])
     assert seen.add("one more") and len(seen) == 5001
+
+
+# ---------------------------------------------------------------------------- formats that are not read
+
+
+def _zstd_frame() -> bytes:
+    return b"\x28\xb5\x2f\xfd" + bytes(20)  # a zstd magic number and frame header
+
+
+@pytest.mark.parametrize(
+    ("data", "needle"),
+    [
+        (_zstd_frame(), "zstd-compressed: decompress it first"),
+        (gzip.compress(gzip.compress(b">a\nACGT\n")), "gzip-compressed data inside gzip (compressed twice)"),
+        (gzip.compress(bz2.compress(b">a\nACGT\n")), "bzip2-compressed data inside gzip (compressed twice)"),
+        (lzma.compress(gzip.compress(b">a\nACGT\n")), "gzip-compressed data inside xz (compressed twice)"),
+        (gzip.compress(_zstd_frame()), "zstd-compressed data inside gzip"),
+        (b"PK\x03\x04" + bytes(40), "zip archive"),
+        (bytes(257) + b"ustar\x0000" + bytes(250), "tar archive"),
+        (gzip.compress(b"BAM\x01" + bytes(40)), "gzip-compressed, and inside it BAM alignments"),
+    ],
+)
+def test_other_compressions_and_archives_are_named(tmp_path, data, needle):
+    msg = error_of(write(tmp_path, data, "in.dat"))
+    assert "in.dat: " in msg and needle in msg and "binary" not in msg and "UTF-8" not in msg
+
+
+def test_zstd_on_stdin_is_named(monkeypatch):
+    monkeypatch.setattr(sys, "stdin", types.SimpleNamespace(buffer=io.BufferedReader(io.BytesIO(_zstd_frame()))))
+    assert "zstd-compressed" in error_of("-")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -98,7 +99,7 @@ def test_resume_after_interruption_ends_like_an_uninterrupted_run(tmp_path, monk
     res = run_cli("train", *TRAIN_ARGS, "-o", tmp_path / "cut.keras", *tiny_set_args())
     assert res.code == 130
     assert not (tmp_path / "cut.keras").exists()
-    assert json.loads((tmp_path / "cut.checkpoint" / "state.json").read_text())["state"]["epoch"] == 1
+    assert json.loads((tmp_path / "cut.checkpoint" / "epoch-0001" / "state.json").read_text())["state"]["epoch"] == 1
     monkeypatch.setattr(checkpoint_mod.Checkpointer, "on_epoch_end", original)
 
     res = run_cli("train", *TRAIN_ARGS, "-o", tmp_path / "cut.keras", "--resume", *tiny_set_args())
@@ -110,6 +111,72 @@ def test_resume_after_interruption_ends_like_an_uninterrupted_run(tmp_path, monk
         assert a["val_loss"] == pytest.approx(b["val_loss"], rel=1e-5)
     np.testing.assert_allclose(
         [float(s) for s in _scores(tmp_path / "full.keras")], [float(s) for s in _scores(tmp_path / "cut.keras")], atol=1e-5
+    )
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory):
+    out = tmp_path_factory.mktemp("full") / "full.keras"
+    res = run_cli("train", *TRAIN_ARGS, "-o", out, *tiny_set_args())
+    assert res.code == 0, res.stderr
+    return out
+
+
+@pytest.mark.parametrize("kill", ["before_state_file", "after_rename_before_cleanup"])
+def test_a_kill_between_checkpoint_writes_never_resumes_a_mix_of_epochs(tmp_path, monkeypatch, uninterrupted, kill):
+    """Epoch 2's checkpoint is cut short (as a kill would) between its file writes; resume
+    takes the last complete unit whole and ends where the uninterrupted run ends."""
+    import shutil
+
+    import rnaigloo.training.checkpoint as checkpoint_mod
+
+    out = tmp_path / "cut.keras"
+    ckpt = tmp_path / "cut.checkpoint"
+    if kill == "before_state_file":  # the new weights are written, its state.json is not
+        original = checkpoint_mod.write_state
+
+        def write_state(path, record):
+            if record["epoch"] == 2:
+                raise KeyboardInterrupt
+            original(path, record)
+
+        monkeypatch.setattr(checkpoint_mod, "write_state", write_state)
+    else:  # the new unit is in place, the old one not yet removed
+        original_rmtree = checkpoint_mod.shutil.rmtree
+
+        def rmtree(path, *args, **kwargs):
+            if Path(path).name == "epoch-0001" and (ckpt / "epoch-0002").is_dir():
+                raise KeyboardInterrupt
+            original_rmtree(path, *args, **kwargs)
+
+        monkeypatch.setattr(checkpoint_mod.shutil, "rmtree", rmtree)
+    assert run_cli("train", *TRAIN_ARGS, "-o", out, *tiny_set_args()).code == 130
+    monkeypatch.undo()
+    resumed_from = 1 if kill == "before_state_file" else 2
+    assert (ckpt / f"epoch-{resumed_from:04d}" / "state.json").is_file()
+    if kill == "before_state_file":
+        partial = ckpt / ".epoch-0002.partial"
+        assert (partial / "last.keras").is_file() and not (partial / "state.json").exists()
+        # the mix the old layout allowed: epoch 1's state with epoch 2's model is refused
+        unit = ckpt / "epoch-0001"
+        shutil.copytree(unit, tmp_path / "saved")
+        shutil.copyfile(partial / "last.keras", unit / "last.keras")
+        res = run_cli("train", *TRAIN_ARGS, "-o", out, "--resume", *tiny_set_args())
+        assert res.code == 1 and "last.keras is not the file its state.json records (epoch 1)" in res.stderr
+        shutil.rmtree(unit)
+        shutil.copytree(tmp_path / "saved", unit)
+
+    res = run_cli("train", *TRAIN_ARGS[:-1], "-o", out, "--resume", *tiny_set_args())
+    assert res.code == 0, res.stderr
+    assert f"after epoch {resumed_from}" in res.stderr
+    assert not ckpt.exists()
+    full = json.loads(uninterrupted.with_name("full.report.json").read_text())
+    cut = json.loads((tmp_path / "cut.report.json").read_text())
+    assert [h["epoch"] for h in cut["history"]] == [1, 2, 3]
+    for a, b in zip(full["history"], cut["history"]):
+        assert a["val_loss"] == pytest.approx(b["val_loss"], rel=1e-5)
+    np.testing.assert_allclose(
+        [float(s) for s in _scores(uninterrupted)], [float(s) for s in _scores(out)], atol=1e-5
     )
 
 

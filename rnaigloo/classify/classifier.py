@@ -76,9 +76,17 @@ class Classifier:
         self.models = list(models)
         self.nuc_len, self.prot_len, self.encoding_version = shapes.pop()
         self.temperatures = [m.temperature for m in self.models]
-        self.threshold = float(np.mean([m.threshold for m in models])) if threshold is None else float(threshold)
+        if threshold is None:
+            self.threshold = float(np.mean([m.threshold for m in models]))
+        else:
+            from rnaigloo.network.config import check_threshold
+
+            self.threshold = check_threshold(threshold, "threshold")
         self.engine = engine
-        self.workers = max(1, int(workers)) if engine == "numpy" else 1
+        from rnaigloo.runtime import available_cores
+
+        # never more processes than CPUs to run them (affinity and cgroup quota)
+        self.workers = min(max(1, int(workers)), available_cores()) if engine == "numpy" else 1
         if engine == "numpy":
             # loaded here even when worker processes do the scoring: a broken model file
             # then fails in this process with one clear line, before any worker starts

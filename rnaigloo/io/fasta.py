@@ -7,11 +7,13 @@ Every problem is raised as :class:`InputError` with a message that says what was
 expected, what was found and where.
 
 Accepted on purpose (see the README's troubleshooting section): CRLF line endings,
-blank lines, lowercase, ``U``, IUPAC ambiguity letters and other letters (read as
-``N``), empty sequences and sequences of any length. Rejected: empty input, text that is
-not FASTA (FASTQ, GTF/GFF, anything without a ``>`` header first), binary or non-UTF-8
-data, a record with an empty ID, an ID seen before, sequences with characters other
-than letters, protein sequences, and truncated or corrupt compressed streams.
+blank lines, lowercase, ``U``, IUPAC ambiguity letters and ``X`` (read as ``N``), empty
+sequences and sequences of any length. Rejected: empty input, text that is not FASTA
+(FASTQ, GTF/GFF, anything without a ``>`` header first), binary or non-UTF-8 data,
+archives and data compressed in a way that is not read (zstd, zip, compressed twice),
+a record with an empty ID, an ID seen before, sequences with characters other than
+letters, protein sequences (letters no nucleotide alphabet has: E, F, I, J, L, O, P, Q,
+Z), and truncated or corrupt compressed streams.
 """
 
 from __future__ import annotations
@@ -33,13 +35,12 @@ from Bio.SeqIO.FastaIO import SimpleFastaParser
 
 from rnaigloo.errors import InputError
 
-# A record whose letters are more than this fraction other than A, C, G, T, U or N is
-# taken for a protein. Real transcripts carry few ambiguity codes; proteins carry many.
-PROTEIN_FRACTION = 0.25
-# Shorter records are too short to tell a protein from a nucleotide sequence.
-PROTEIN_MIN_LENGTH = 10
-
-_NUCLEOTIDE_BYTES = b"ACGTUNacgtun"
+# Every letter of the IUPAC nucleotide alphabet (ambiguity codes included), and X, which
+# masking tools write for hidden bases. A record with any other letter (E, F, I, J, L,
+# O, P, Q, Z) is taken for a protein: no nucleotide alphabet has them, while 35 % of the
+# residues of a typical protein are E, F, I, L, P or Q.
+NUCLEOTIDE_LETTERS = "ACGTURYKMSWBDHVNX"
+_NUCLEOTIDE_BYTES = (NUCLEOTIDE_LETTERS + NUCLEOTIDE_LETTERS.lower()).encode("ascii")
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,40 @@ class SeenIds:
                     self._insert(self._keys, key)
 
 
+# Formats recognised by their first bytes that are not read, with what to do instead.
+_UNREAD_FORMATS = (
+    (b"\x28\xb5\x2f\xfd", "zstd-compressed: decompress it first (zstd -d)"),
+    (b"\x04\x22\x4d\x18", "lz4-compressed: decompress it first (lz4 -d)"),
+    (b"\x1f\x9d", "compressed with Unix compress (.Z): decompress it first (gzip -d)"),
+    (b"PK\x03\x04", "a zip archive: extract the FASTA file first (unzip)"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive: extract the FASTA file first"),
+    (b"BAM\x01", "BAM alignments, not FASTA (samtools fasta converts them)"),
+    (b"CRAM", "CRAM alignments, not FASTA (samtools fasta converts them)"),
+)
+_COMPRESSIONS = ((b"\x1f\x8b", "gzip"), (b"BZh", "bzip2"), (b"\xfd7zXZ\x00", "xz"), (b"\x28\xb5\x2f\xfd", "zstd"))
+
+
+def _unread_format(head: bytes) -> str | None:
+    """What the first bytes of a stream say it is, when it is a format that is not read."""
+    for magic, words in _UNREAD_FORMATS:
+        if head.startswith(magic):
+            return words
+    if head[257:262] == b"ustar":
+        return "a tar archive: extract the FASTA file first (tar -xf)"
+    return None
+
+
+def _check_decompressed(binary: BinaryIO, outer: str, name: str) -> None:
+    """Refuse a compressed stream that holds another compressed stream or an archive."""
+    head = binary.peek(512)[:512]  # type: ignore[attr-defined]
+    for magic, inner in _COMPRESSIONS:
+        if head.startswith(magic):
+            raise InputError(f"{name}: {inner}-compressed data inside {outer} (compressed twice): decompress it first")
+    words = _unread_format(head)
+    if words is not None:
+        raise InputError(f"{name}: {outer}-compressed, and inside it {words}")
+
+
 def _display_name(path: str | os.PathLike) -> str:
     return "<stdin>" if str(path) == "-" else str(path)
 
@@ -135,10 +170,14 @@ def open_binary(path: str | os.PathLike) -> tuple[BinaryIO, BinaryIO]:
         except OSError as err:
             raise InputError(f"cannot read {name}: {err.strerror}") from None
     try:
-        magic = raw.peek(6)[:6] if hasattr(raw, "peek") else b""
+        magic = raw.peek(512)[:512] if hasattr(raw, "peek") else b""
     except OSError as err:
         raw.close()
         raise InputError(f"cannot read {name}: {err.strerror}") from None
+    words = _unread_format(magic)
+    if words is not None:
+        raw.close()
+        raise InputError(f"{name}: {words}")
     if magic[:2] == b"\x1f\x8b":
         return gzip.GzipFile(fileobj=raw, mode="rb"), raw  # type: ignore[return-value]
     if magic[:3] == b"BZh":
@@ -146,6 +185,12 @@ def open_binary(path: str | os.PathLike) -> tuple[BinaryIO, BinaryIO]:
     if magic[:6] == b"\xfd7zXZ\x00":
         return lzma.LZMAFile(raw, mode="rb"), raw  # type: ignore[return-value]
     return raw, raw
+
+
+def _compression_of(binary: BinaryIO) -> str:
+    if isinstance(binary, gzip.GzipFile):
+        return "gzip"
+    return "bzip2" if isinstance(binary, bz2.BZ2File) else "xz"
 
 
 def _not_fasta_reason(line: str) -> str:
@@ -191,13 +236,15 @@ def _check_sequence(seq: str, where: str) -> None:
                 raise InputError(
                     f"{where}: expected only letters in the sequence, found {ch!r} at sequence position {i + 1}"
                 )
-    if len(seq) >= PROTEIN_MIN_LENGTH:
-        other = len(seq.encode("ascii").translate(None, _NUCLEOTIDE_BYTES))  # one C pass
-        if other > PROTEIN_FRACTION * len(seq):
-            raise InputError(
-                f"{where}: looks like a protein sequence ({other / len(seq):.0%} of letters are not "
-                "A/C/G/T/U/N); expected nucleotide transcripts"
-            )
+    other = seq.encode("ascii").translate(None, _NUCLEOTIDE_BYTES)  # one C pass
+    if other:
+        letters = "".join(sorted(set(other.decode("ascii").upper())))
+        first = next(i for i, ch in enumerate(seq) if ch not in NUCLEOTIDE_LETTERS and ch.upper() not in NUCLEOTIDE_LETTERS)
+        raise InputError(
+            f"{where}: looks like a protein sequence: {len(other)} letter(s) no nucleotide alphabet has "
+            f"({', '.join(letters)}; first {seq[first]!r} at sequence position {first + 1}); "
+            "expected nucleotide transcripts (IUPAC codes ACGTURYKMSWBDHVN)"
+        )
 
 
 def read_fasta(
@@ -228,6 +275,8 @@ def read_fasta(
     checker = _LineChecker(text, name)
     number = 0
     try:
+        if binary is not raw:
+            _check_decompressed(binary, _compression_of(binary), name)
         for header, seq in SimpleFastaParser(checker):
             number += 1
             line = checker.header_lines.popleft()

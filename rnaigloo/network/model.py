@@ -19,54 +19,10 @@ import keras
 
 from rnaigloo import architecture as arch
 from rnaigloo.encoding.features import N_AA_TOKENS, N_FEATURES, N_NUC_TOKENS
+from rnaigloo.network.config import DEFAULT_CONFIG, resolve_config
 from rnaigloo.network.igloo import igloo_branch
 
-# The settings of the shipped human model (benchmarks/TUNING.md says how they were chosen).
-DEFAULT_CONFIG: dict[str, Any] = {
-    "nuc_len": 1500,
-    "prot_len": 600,
-    "nuc_embed": 8,
-    "nuc_filters": 32,
-    "nuc_kernel": 9,
-    "nuc_pool": 4,
-    "nuc_stacks": 2,
-    "nuc_patches": 300,
-    "prot_embed": 8,
-    "prot_filters": 32,
-    "prot_kernel": 5,
-    "prot_pool": 2,
-    "prot_stacks": 2,
-    "prot_patches": 200,
-    "patch_size": 4,
-    "feature_units": 64,
-    "head_units": 64,
-    "dropout": 0.2,
-    "l2": 1e-4,
-    "learning_rate": 1e-3,
-    "lr_decay": 0.8,
-    "augment": 0.5,
-    "fragments": 0.0,
-    "seed": 42,
-}
-
-
-def resolve_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The default config updated with ``overrides``; unknown keys are an error.
-
-    Raises:
-        ValueError: an unknown key or a value of the wrong type.
-    """
-    config = dict(DEFAULT_CONFIG)
-    for key, value in (overrides or {}).items():
-        if key not in DEFAULT_CONFIG:
-            raise ValueError(f"unknown model setting {key!r}; known: {', '.join(sorted(DEFAULT_CONFIG))}")
-        expected = type(DEFAULT_CONFIG[key])
-        if expected is float and isinstance(value, int):
-            value = float(value)
-        if not isinstance(value, expected) or isinstance(value, bool):
-            raise ValueError(f"model setting {key!r} expects {expected.__name__}, found {value!r}")
-        config[key] = value
-    return config
+__all__ = ["DEFAULT_CONFIG", "build_model", "resolve_config"]
 
 
 def build_model(config: dict[str, Any]) -> keras.Model:

@@ -25,6 +25,7 @@ from rnaigloo.encoding.features import ENCODING_VERSION, ENCODING_VERSIONS, N_FE
 from rnaigloo.errors import ModelError
 from rnaigloo.io.files import atomic_path, write_json_atomic
 from rnaigloo.network import probes
+from rnaigloo.network.config import check_threshold, disagreements, resolve_config
 
 # 2: the card holds the architecture version and the probe scores (rnaigloo 0.2).
 FORMAT_VERSION = 2
@@ -258,7 +259,50 @@ def read_card(path: str | os.PathLike) -> dict[str, Any]:
             f"model file {path} is damaged or was changed: SHA-256 {actual[:12]}... does not match "
             f"its card's {str(card['sha256'])[:12]}..."
         )
+    _check_card_values(card, path, cpath)
     return card
+
+
+def _check_card_values(card: dict[str, Any], path: Path, cpath: Path) -> None:
+    """The card's threshold and settings are valid and are those the network was built with.
+
+    A card edited by hand (another ``nuc_len``, more stacks) would otherwise make the
+    encoder and the engine disagree with the weights, and fail deep inside or score wrong.
+    """
+    try:
+        check_threshold(card["threshold"], f"model card {cpath}")
+    except ValueError as err:
+        raise ModelError(str(err)) from None
+    if not isinstance(card["config"], dict):
+        raise ModelError(f"model card {cpath}: 'config' is not a JSON object of model settings")
+    try:
+        resolve_config(card["config"])
+    except ValueError as err:
+        raise ModelError(f"model card {cpath}: {err}") from None
+    keras_config = _keras_config(path)
+    if keras_config is not None:
+        wrong = disagreements(card["config"], keras_config)
+        if wrong:
+            raise ModelError(
+                f"model {path}: its card {cpath.name} disagrees with the network in the file: "
+                + ", ".join(wrong)
+                + "; was the card edited? Restore it or retrain"
+            )
+
+
+def _keras_config(path: Path) -> dict[str, Any] | None:
+    """The network description inside a ``.keras`` file (a zip), or None if it cannot be read.
+
+    A file that is not a Keras archive is reported when the network is loaded.
+    """
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            loaded = json.loads(zf.read("config.json"))
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+        return None
+    return loaded if isinstance(loaded, dict) else None
 
 
 def load_model(path: str | os.PathLike | None = None) -> LoadedModel:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from rnaigloo.errors import InputError
+from rnaigloo.training.arguments import check_val_fraction
 
 
 def split_validation(
@@ -15,8 +16,7 @@ def split_validation(
     """Indices of a seeded, class-stratified, gene-grouped train/validation split."""
     from sklearn.model_selection import StratifiedGroupKFold
 
-    if not 0.0 < fraction < 0.5:
-        raise InputError(f"--val-fraction must be between 0 and 0.5, found {fraction}")
+    check_val_fraction(fraction)
     n_splits = max(2, round(1.0 / fraction))
     if min(np.bincount(labels, minlength=2)) < n_splits:
         raise InputError(

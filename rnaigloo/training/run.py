@@ -25,11 +25,11 @@ from typing import Any
 import numpy as np
 
 from rnaigloo.encoding.features import encode_sequences
-from rnaigloo.errors import InputError
 from rnaigloo.evaluate.metrics import best_mcc_threshold, calibration_summary, compute_metrics
 from rnaigloo.io.files import write_json_atomic
 from rnaigloo.io.labelled import Source, read_labelled
 from rnaigloo.network.calibration import apply_temperature, fit_temperature
+from rnaigloo.training.arguments import check_train_arguments
 from rnaigloo.training.card import data_summary, model_card, plot_history, training_report, training_summary
 from rnaigloo.training.checkpoint import Checkpointer, checkpoint_dir, load_checkpoint
 from rnaigloo.training.data import class_weights, split_validation
@@ -44,29 +44,6 @@ def _fingerprint(parts: dict[str, Any]) -> str:
 class TrainResult:
     card: dict[str, Any]
     report: dict[str, Any]
-
-
-def _checked_arguments(output, config, epochs: int, batch_size: int, patience: int, seed: int):
-    """The output path and the resolved model config, or an InputError."""
-    from rnaigloo.network.model import resolve_config
-
-    output = Path(output)
-    if output.suffix != ".keras":
-        raise InputError(f"the model file name must end in .keras, found {output.name!r}")
-    if not output.parent.is_dir():
-        raise InputError(f"cannot write {output}: directory {output.parent} does not exist")
-    if epochs < 1 or batch_size < 1 or patience < 1:
-        raise InputError("--epochs, --batch-size and --patience must be at least 1")
-    try:
-        cfg = resolve_config({**(config or {}), "seed": seed})
-    except ValueError as err:
-        raise InputError(str(err)) from None
-    if not (0.0 <= cfg["augment"] and 0.0 <= cfg["fragments"] and cfg["augment"] + cfg["fragments"] <= 1.0):
-        raise InputError(
-            f"augment and fragments are shares of the training transcripts: each at least 0, together at most 1; "
-            f"found {cfg['augment']} and {cfg['fragments']}"
-        )
-    return output, cfg
 
 
 def train(
@@ -100,7 +77,7 @@ def train(
         coding, noncoding: each class's sources: FASTA paths, or
             :class:`rnaigloo.io.transcripts.AnnotatedTranscripts`.
         output: the model file to write (must end in ``.keras``).
-        config: model settings over :data:`rnaigloo.network.model.DEFAULT_CONFIG`
+        config: model settings over :data:`rnaigloo.network.config.DEFAULT_CONFIG`
             (with ``init_from``: over that model's settings; only the training
             settings may change).
         noncoding_mode: without a non-coding set, make one: ``shuffle`` (k-let
@@ -130,7 +107,11 @@ def train(
     from rnaigloo.training.start import initial_model
 
     init = initial_model(init_from, config) if init_from is not None else None
-    output, cfg = _checked_arguments(output, init.config if init else config, epochs, batch_size, patience, seed)
+    output, cfg = check_train_arguments(
+        coding, noncoding, output, init.config if init else config,
+        epochs=epochs, batch_size=batch_size, patience=patience, seed=seed, val_fraction=val_fraction,
+        need_noncoding=noncoding_mode is None,
+    )  # fmt: skip
     if init is not None:
         cfg["seed"] = init.config["seed"]  # the patch positions come with the weights
     from rnaigloo.training.devices import choose_devices
