@@ -18,15 +18,15 @@ import gzip
 import json
 import os
 import platform
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from Bio.SeqIO.FastaIO import SimpleFastaParser
+from cpc2 import score_cpc2  # noqa: E402 - benchmarks/cpc2.py, shared by the benchmark scripts
 from sklearn.metrics import accuracy_score, f1_score, matthews_corrcoef, roc_auc_score
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,28 +56,6 @@ def score_rnaigloo(models: list[str], ids: list[str], seqs: list[str]) -> tuple[
     t = time.time()
     scores = np.array([p.score for p in clf.predict(records, batch_size=256)])
     return scores, clf.threshold, time.time() - t
-
-
-def score_cpc2(ids: list[str], seqs: list[str]) -> tuple[np.ndarray, np.ndarray, float] | None:
-    exe = shutil.which("cpc2")
-    if exe is None:
-        print("cpc2 not found (pip install cpc2-standalone): CPC2 left out", file=sys.stderr)
-        return None
-    with tempfile.TemporaryDirectory() as tmp:
-        fa = Path(tmp) / "test.fa"
-        with open(fa, "w") as fh:
-            fh.writelines(f">{i}\n{s}\n" for i, s in zip(ids, seqs))
-        t = time.time()
-        subprocess.run([exe, "-i", str(fa), "-o", str(Path(tmp) / "out")], check=True, capture_output=True)
-        seconds = time.time() - t
-        prob, call = {}, {}
-        for line in open(Path(tmp) / "out.txt"):
-            if line.startswith("#"):
-                continue
-            f = line.rstrip("\n").split("\t")
-            prob[f[0]] = float(f[6])
-            call[f[0]] = f[7] == "coding"
-    return np.array([prob[i] for i in ids]), np.array([call[i] for i in ids]), seconds
 
 
 def orf_lengths(seqs: list[str]) -> np.ndarray:

@@ -36,10 +36,7 @@ import gzip
 import json
 import os
 import platform
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -48,6 +45,7 @@ from Bio.SeqIO.FastaIO import SimpleFastaParser
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks" / "species"))
+sys.path.insert(0, str(ROOT / "benchmarks"))  # cpc2.py, shared with accuracy/run.py
 from prepare import SPECIES, derived  # noqa: E402 - a sibling script, not a package
 
 BINS = (("all", 0, float("inf")), ("< 1 kb", 0, 1000), ("1-3 kb", 1000, 3000), ("> 3 kb", 3000, float("inf")))
@@ -126,26 +124,9 @@ def score_model(path: str, seqs: list[str]) -> tuple[np.ndarray, float, float]:
 
 
 def score_cpc2(seqs: list[str]) -> tuple[np.ndarray, np.ndarray, float] | None:
-    exe = shutil.which("cpc2")
-    if exe is None:
-        print("cpc2 not found (pip install cpc2-standalone): CPC2 left out", file=sys.stderr)
-        return None
-    with tempfile.TemporaryDirectory() as tmp:
-        fa = Path(tmp) / "in.fa"
-        with open(fa, "w") as fh:
-            fh.writelines(f">s{i}\n{s}\n" for i, s in enumerate(seqs))
-        t = time.time()
-        subprocess.run([exe, "-i", str(fa), "-o", str(Path(tmp) / "out")], check=True, capture_output=True)
-        seconds = time.time() - t
-        prob, call = {}, {}
-        for line in open(Path(tmp) / "out.txt"):
-            if line.startswith("#"):
-                continue
-            f = line.rstrip("\n").split("\t")
-            prob[f[0]] = float(f[6])
-            call[f[0]] = f[7] == "coding"
-    ids = [f"s{i}" for i in range(len(seqs))]
-    return np.array([prob[i] for i in ids]), np.array([call[i] for i in ids]), seconds
+    from cpc2 import score_cpc2 as run_cpc2
+
+    return run_cpc2([f"s{i}" for i in range(len(seqs))], seqs)
 
 
 def orf_lengths(seqs: list[str]) -> np.ndarray:
