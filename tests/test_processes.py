@@ -105,8 +105,8 @@ def _kill_all(procs: list[psutil.Process]) -> None:
             pass
 
 
-def test_kill_9_leaves_no_worker_behind(tmp_path, tiny_model, big_fasta):
-    proc = _start(big_fasta, tiny_model, tmp_path / "out.tsv")
+def test_kill_9_leaves_no_worker_behind(tmp_path, model_file, big_fasta):
+    proc = _start(big_fasta, model_file, tmp_path / "out.tsv")  # the bundled model: seconds of work anywhere
     kids: list[psutil.Process] = []
     try:
         deadline = time.monotonic() + 60
@@ -129,7 +129,7 @@ def test_kill_9_leaves_no_worker_behind(tmp_path, tiny_model, big_fasta):
 
 @pytest.mark.parametrize("whom", ["process", "group"])
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-def test_a_signal_at_any_moment_of_the_start_ends_in_one_line(tmp_path, tiny_model, big_fasta, signum, whom):
+def test_a_signal_at_any_moment_of_the_start_ends_in_one_line(tmp_path, model_file, big_fasta, signum, whom):
     """The signal lands at several delays: during imports, while the workers start, while they score.
 
     Sent to the process (``kill``) or to its process group (Ctrl-C in a terminal, a job
@@ -139,13 +139,15 @@ def test_a_signal_at_any_moment_of_the_start_ends_in_one_line(tmp_path, tiny_mod
     code = 128 + signum
     for delay in (0.05, 0.4, 1.0, 1.6, 2.4):
         out = tmp_path / f"out{delay}.tsv"
-        proc = _start(big_fasta, tiny_model, out, hold_signals=True)
+        # the bundled model: seconds of work on any machine, so every delay lands during the run
+        proc = _start(big_fasta, model_file, out, hold_signals=True)
         kids: list[psutil.Process] = []
         try:
             end = time.monotonic() + delay
             while time.monotonic() < end:
                 kids += [k for k in _descendants(proc.pid) if k not in kids]
                 time.sleep(0.02)
+            assert proc.poll() is None, (delay, "the run ended before the signal was sent: the input is too small")
             if whom == "group":
                 os.killpg(proc.pid, signum)
             else:
