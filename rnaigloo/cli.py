@@ -426,7 +426,6 @@ def train(
         other_inputs=[*annotation_files, *([config_file] if config_file else [])],
         need_sources=False,  # the options above were checked as usage errors
     )  # fmt: skip
-    _require_inputs(coding + noncoding)
     log = (lambda msg: None) if quiet else (lambda msg: print(f"rnaigloo: {msg}", file=stderr))
     coding_sources: list[Any] = list(coding)
     noncoding_sources: list[Any] = list(noncoding)
