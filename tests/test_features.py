@@ -14,6 +14,7 @@ from rnaigloo.encoding.features import (
     N_AA_TOKENS,
     N_FEATURES,
     NO_ORF,
+    OPEN_FRAME_MARGIN,
     Orf,
     codon_codes,
     encode_sequences,
@@ -424,7 +425,8 @@ def test_encode_protein_is_n_terminal_part():
 
 
 def open_orf_of(seq: str) -> Orf:
-    return longest_orf(nucleotide_tokens(seq))
+    """Version 2's search: a 5'-open frame wins whenever it is longer."""
+    return longest_orf(nucleotide_tokens(seq), margin=1.0)
 
 
 def test_fragment_without_atg_gives_a_five_prime_open_orf():
@@ -465,6 +467,42 @@ def test_tie_between_open_frames_goes_to_the_first_frame():
     assert open_orf_of(seq) == Orf(1, 6, False, False)
 
 
+# ---------------------------------------------------------------------------- the margin (version 3)
+
+
+def test_version_3_keeps_the_atg_orf_unless_the_open_frame_is_one_and_a_half_times_longer():
+    # frame 1 is open from position 1 through the ATG at 4: 12 nt against the ATG ORF's 9
+    seq = "CCC" + "ATGAAATGA"
+    assert longest_orf(nucleotide_tokens(seq)) == orf_of(seq) == Orf(4, 12, False, True)
+    # another frame with no stop, a little longer than the CDS, does not displace it: the
+    # CDS is the ATG ORF at 13-33 (21 nt, TAA upstream in frame); frame 2 is open from
+    # position 2 to the 3' end (30 nt, 1.43 times as long)
+    seq = "TTGCTGTAACTT" + "ATGCTGCCCGCCAAAGGGTAG"
+    assert longest_orf(nucleotide_tokens(seq)) == orf_of(seq) == Orf(13, 33, True, True)
+    assert open_orf_of(seq) == Orf(2, 31, False, False)  # version 2 took the other frame
+
+
+def test_version_3_gives_a_fragment_its_open_frame():
+    # a piece of a CDS: its frame runs through (30 codons, no stop), the only ATG is late
+    seq = "GCC" * 25 + "ATGGCCGCCGCCGCC"
+    orf = longest_orf(nucleotide_tokens(seq))
+    assert orf == Orf(1, 90, False, False) and orf.length >= OPEN_FRAME_MARGIN * orf_of(seq).length
+
+
+def test_margin_boundary_is_inclusive():
+    # open frame exactly 1.5 times the ATG ORF: 18 nt against 12 nt
+    seq = "GCCGCC" + "ATGAAACCCTAA"
+    assert orf_of(seq).length == 12
+    assert longest_orf(nucleotide_tokens(seq), margin=1.5) == Orf(1, 18, False, True)
+    assert longest_orf(nucleotide_tokens(seq), margin=1.51) == Orf(7, 18, False, True)
+
+
+def test_each_encoding_version_uses_its_own_search():
+    seq = "CCC" + "ATGAAATGA"
+    starts = [encode_sequences([seq], nuc_len=20, prot_len=5, version=v).orfs[0].start for v in (1, 2, 3)]
+    assert starts == [4, 1, 4]
+
+
 def test_translate_five_prime_open_orf_has_no_methionine():
     tokens = nucleotide_tokens("GCTGCTTGGTAG")
     codes = codon_codes(tokens)
@@ -473,4 +511,4 @@ def test_translate_five_prime_open_orf_has_no_methionine():
 
 def test_unknown_encoding_version_is_refused():
     with pytest.raises(ValueError, match="encoding version"):
-        encode_sequences(["ACGT"], nuc_len=10, prot_len=5, version=3)
+        encode_sequences(["ACGT"], nuc_len=10, prot_len=5, version=4)

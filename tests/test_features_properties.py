@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from rnaigloo.encoding.features import (
     N_AA_TOKENS,
     N_FEATURES,
+    OPEN_FRAME_MARGIN,
     codon_codes,
     encode_sequences,
     longest_orf,
@@ -69,18 +70,19 @@ def _first_stop_end(clean: str, frame: int) -> tuple[int, bool]:
 
 
 @settings(max_examples=300, deadline=None)
-@given(letters)
-def test_five_prime_open_search_matches_brute_force(seq):
+@given(letters, st.sampled_from([1.0, OPEN_FRAME_MARGIN]))
+def test_five_prime_open_search_matches_brute_force(seq, margin):
     clean = _clean(seq)
     atg = longest_orf(nucleotide_tokens(seq), five_prime_open=False)
-    orf = longest_orf(nucleotide_tokens(seq))
+    orf = longest_orf(nucleotide_tokens(seq), margin=margin)
     best_open, best_frame = 0, None
     for frame in range(3):
         end, complete = _first_stop_end(clean, frame)
         if end - frame - (3 if complete else 0) >= 3 and end - frame > best_open:
             best_open, best_frame = end - frame, frame
-    assert orf.length == max(atg.length, best_open)
-    if best_open > atg.length:
+    open_wins = best_open > atg.length and best_open >= margin * atg.length
+    assert orf.length == (best_open if open_wins else atg.length)
+    if open_wins:
         assert orf.start == best_frame + 1 and not orf.five_prime_complete
         body = clean[orf.start - 1 : orf.end]
         codons = [body[k : k + 3] for k in range(0, len(body) - 2, 3)]

@@ -15,14 +15,17 @@ Conventions used throughout:
   with the first in-frame stop codon (``TAA``, ``TAG``, ``TGA``), which it includes. An
   ORF with no stop before the 3' end still counts and is 3'-open. Ties go to the ORF
   that starts first. Coordinates are 1-based and inclusive.
-* 5'-open frames (encoding version 2): a reading frame with no stop codon between the
-  transcript's 5' end and its first stop is open to the 5' end, as in a fragment or a
-  transcript whose start codon was not assembled. Such a frame is a candidate too,
-  from its first whole codon (position 1, 2 or 3, whatever the codon) to its first stop
-  (or the 3' end), and it wins when it is longer than every ATG-initiated ORF; it is
-  5'-partial (``five_prime_complete`` false). An ATG ORF with no upstream stop lies
-  inside the 5'-open frame of its own frame, so it is reported as that frame from the
-  5' end. Version 1 models (rnaigloo 0.1) are encoded with the ATG-only search.
+* 5'-open frames (encoding versions 2 and 3): a reading frame with no stop codon
+  between the transcript's 5' end and its first stop is open to the 5' end, as in a
+  fragment or a transcript whose start codon was not assembled. Such a frame is a
+  candidate too, from its first whole codon (position 1, 2 or 3, whatever the codon) to
+  its first stop (or the 3' end); it is 5'-partial (``five_prime_complete`` false).
+  Version 3 reports it only when it is at least ``OPEN_FRAME_MARGIN`` (1.5) times as long
+  as the longest ATG ORF: a complete transcript keeps its ATG-initiated CDS even when a
+  UTR frame with no stop, or the CDS's own frame read from the 5' end, is a little
+  longer, while a fragment, whose real frame runs through it, still gets that frame.
+  Version 2 (models of rnaigloo 0.2 before this rule) took the open frame whenever it
+  was longer. Version 1 models (rnaigloo 0.1) are encoded with the ATG-only search.
 * Hand-made features (``FEATURE_NAMES``) are computed on the whole transcript: ORF
   length, coverage and completeness; k-mer frequencies (k = 2..4); codon usage,
   amino-acid composition and in-frame hexamer (codon-pair) frequencies of the ORF.
@@ -42,9 +45,14 @@ from rnaigloo.architecture import FEATURES, NUCLEOTIDES, PROTEINS
 
 # Raised whenever the encoding or the feature set changes: a model records the version
 # it was trained with, and the loader refuses a model of another version.
-ENCODING_VERSION = 2
-# Versions this rnaigloo can still encode for: 1 differs only in the ORF search (ATG only).
-ENCODING_VERSIONS = (1, 2)
+ENCODING_VERSION = 3
+# Versions this rnaigloo can still encode for; they differ only in the ORF search:
+# 1 ATG only, 2 a 5'-open frame wins when longer, 3 when OPEN_FRAME_MARGIN times longer.
+ENCODING_VERSIONS = (1, 2, 3)
+# Version 3: how many times longer than the longest ATG ORF a 5'-open frame must be to win
+# (chosen on the validation split, benchmarks/TUNING.md).
+OPEN_FRAME_MARGIN = 1.5
+_ORF_SEARCH = {1: (False, 1.0), 2: (True, 1.0), 3: (True, OPEN_FRAME_MARGIN)}  # (open frames, margin)
 
 NUC_ALPHABET = "ACGTN"
 AA_ALPHABET = "ACDEFGHIKLMNPQRSTVWY"
@@ -144,14 +152,21 @@ def codon_codes(tokens: np.ndarray) -> np.ndarray:
     return codes
 
 
-def longest_orf(tokens: np.ndarray, codes: np.ndarray | None = None, five_prime_open: bool = True) -> Orf:
+def longest_orf(
+    tokens: np.ndarray,
+    codes: np.ndarray | None = None,
+    five_prime_open: bool = True,
+    margin: float = OPEN_FRAME_MARGIN,
+) -> Orf:
     """The longest forward-strand ORF (see the module notes).
 
     Args:
         tokens: nucleotide tokens.
         codes: their codon codes (:func:`codon_codes`), computed when not given.
-        five_prime_open: also consider frames open to the 5' end (encoding version 2);
-            False gives the ATG-only search of version 1.
+        five_prime_open: also consider frames open to the 5' end (encoding versions 2
+            and 3); False gives the ATG-only search of version 1.
+        margin: a 5'-open frame is reported only when it is longer than the longest ATG
+            ORF and at least ``margin`` times as long (3: ``OPEN_FRAME_MARGIN``; 2: 1.0).
     """
     if codes is None:
         codes = codon_codes(tokens)
@@ -159,7 +174,7 @@ def longest_orf(tokens: np.ndarray, codes: np.ndarray | None = None, five_prime_
     best = _longest_atg_orf(len(tokens), codes, stops)
     if five_prime_open:
         open_frame = _longest_open_frame(len(tokens), stops)
-        if open_frame.length > best.length:
+        if open_frame.length > best.length and open_frame.length >= margin * best.length:
             return open_frame
     return best
 
@@ -351,7 +366,7 @@ def encode_sequences(
     """
     if version not in ENCODING_VERSIONS:
         raise ValueError(f"unknown encoding version {version}; known: {ENCODING_VERSIONS}")
-    five_prime_open = version >= 2
+    five_prime_open, margin = _ORF_SEARCH[version]
     b = len(sequences)
     nuc = np.zeros((b, nuc_len), dtype=np.uint8)
     prot = np.zeros((b, prot_len), dtype=np.uint8)
@@ -361,7 +376,7 @@ def encode_sequences(
     for i, seq in enumerate(sequences):
         tokens = nucleotide_tokens(seq)
         codes = codon_codes(tokens)
-        orf = longest_orf(tokens, codes, five_prime_open)
+        orf = longest_orf(tokens, codes, five_prime_open, margin)
         protein = orf_protein_tokens(codes, orf)
         start = window_start(len(tokens), orf, nuc_len)
         window = tokens[start : start + nuc_len]
