@@ -107,6 +107,16 @@ def test_brier_by_hand():
     assert m["brier"] == pytest.approx((0.01 + 0.04) / 2)
 
 
+def test_metrics_with_nothing_to_count_are_undefined_not_zero():
+    lnc_only = compute_metrics(np.array([0, 0, 0, 0]), np.array([0.1, 0.2, 0.7, 0.3]), 0.5)
+    assert lnc_only["specificity"] == 0.75 and lnc_only["accuracy"] == 0.75
+    assert all(lnc_only[k] is None for k in ("sensitivity", "f1", "mcc", "auroc", "auprc"))
+    assert lnc_only["precision"] == 0.0  # one lncRNA was called coding, wrongly
+    all_noncoding_calls = compute_metrics(np.array([1, 0]), np.array([0.1, 0.2]), 0.5)
+    assert all_noncoding_calls["precision"] is None and all_noncoding_calls["sensitivity"] == 0.0
+    assert all_noncoding_calls["mcc"] == 0.0
+
+
 def test_reliability_bins_and_calibration_error_by_hand():
     y = np.array([0, 0, 1, 1, 1])
     s = np.array([0.05, 0.15, 0.15, 0.95, 1.0])

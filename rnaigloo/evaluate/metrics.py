@@ -19,8 +19,10 @@ def compute_metrics(labels: np.ndarray, scores: np.ndarray, threshold: float) ->
         threshold: a score at or above it is called coding.
 
     Returns:
-        The metrics in ``METRIC_NAMES`` (AUROC/AUPRC are ``None`` when one class is
-        absent; Brier is the mean squared error of the scores read as probabilities) and
+        The metrics in ``METRIC_NAMES`` (``None`` where undefined: AUROC, AUPRC and MCC
+        when one class is absent, sensitivity and F1 without coding transcripts,
+        specificity without non-coding ones, precision when nothing is called coding;
+        Brier is the mean squared error of the scores read as probabilities) and
         the counts ``tp``, ``fp``, ``tn``, ``fn``, ``n``.
     """
     from sklearn.metrics import (
@@ -39,13 +41,16 @@ def compute_metrics(labels: np.ndarray, scores: np.ndarray, threshold: float) ->
     pred = (s >= threshold).astype(int)
     tn, fp, fn, tp = confusion_matrix(y, pred, labels=[0, 1]).ravel()
     both = len(np.unique(y)) == 2
+    positives, negatives = tp + fn, tn + fp
     return {
         "accuracy": float(accuracy_score(y, pred)),
-        "sensitivity": float(recall_score(y, pred, zero_division=0)),
-        "specificity": float(tn / (tn + fp)) if tn + fp else 0.0,
-        "precision": float(precision_score(y, pred, zero_division=0)),
-        "f1": float(f1_score(y, pred, zero_division=0)),
-        "mcc": float(matthews_corrcoef(y, pred)),
+        # a rate with nothing to count is undefined (None), not 0: a set of lncRNAs alone
+        # has a specificity and no sensitivity, precision, F1 or MCC
+        "sensitivity": float(recall_score(y, pred)) if positives else None,
+        "specificity": float(tn / negatives) if negatives else None,
+        "precision": float(precision_score(y, pred)) if tp + fp else None,
+        "f1": float(f1_score(y, pred)) if positives else None,
+        "mcc": float(matthews_corrcoef(y, pred)) if both else None,
         "auroc": float(roc_auc_score(y, s)) if both else None,
         "auprc": float(average_precision_score(y, s)) if both else None,
         "brier": brier_score(y, s),
