@@ -151,20 +151,23 @@ class NumpyNetwork:
                 h = part
             else:
                 h += part
+        full_length = length
+        if pool > 1:
+            # Max-pool before the bias and the ReLU: adding a constant and ReLU are both
+            # monotonic, so max(relu(a + c), relu(b + c)) == relu(max(a, b) + c) exactly,
+            # and the last two then run on a quarter of the rows. Max of strided views is
+            # twice as fast as reshape(...).max(axis=2).
+            usable = (h.shape[1] // pool) * pool
+            pooled = np.maximum(h[:, 0:usable:pool], h[:, 1:usable:pool])
+            for i in range(2, pool):
+                np.maximum(pooled, h[:, i:usable:pool], out=pooled)
+            h = pooled
+            full_length = length // pool
+            n = h.shape[1]
         h += w["bias0"]
         np.maximum(h, 0, out=h)
-        full_length = length
         maps = []
         for s in range(len(w["patches"])):
-            if s == 0 and pool > 1:
-                usable = (h.shape[1] // pool) * pool
-                # max of strided views: twice as fast as reshape(...).max(axis=2), same values
-                pooled = np.maximum(h[:, 0:usable:pool], h[:, 1:usable:pool])
-                for i in range(2, pool):
-                    np.maximum(pooled, h[:, i:usable:pool], out=pooled)
-                h = pooled
-                full_length = length // pool
-                n = h.shape[1]
             if s > 0:
                 kernel, bias = w["convs"][s]
                 ks = kernel.shape[0]
@@ -192,7 +195,8 @@ class NumpyNetwork:
         valid = int(np.count_nonzero(tokens, axis=1).max(initial=0))
         outputs = []
         for fmap, (idx, kernel, bias) in zip(self._maps(tokens, w, valid), w["patches"]):
-            gathered = fmap[:, idx, :].reshape(b, kernel.shape[0], kernel.shape[1])
+            # np.take along the positions: the same copy as fmap[:, idx, :], 1.7x faster
+            gathered = np.take(fmap, idx, axis=1).reshape(b, kernel.shape[0], kernel.shape[1])
             out = np.einsum("bjq,jq->bj", gathered, kernel) + bias
             outputs.append(np.maximum(out, 0))
         return np.concatenate(outputs, axis=1)
