@@ -2,7 +2,7 @@
 
 Usage (from the repository root, after ``pip install ".[bench]"``):
 
-    python benchmarks/speed/run.py [--n 2000] [--scaling 10000,100000,1000000] [-m MODEL]
+    python benchmarks/speed/run.py [--n 2000] [--scaling 10000,100000,1000000] [-m [LABEL=]MODEL ...]
 
 Writes its table to ``benchmarks/RESULTS.md`` (section "Speed and memory") and the raw
 figures to ``benchmarks/speed/results.json``. Inputs are generated from a fixed seed into
@@ -112,20 +112,29 @@ def main() -> None:
     ap = argparse.ArgumentParser(description="rnaigloo classify speed and memory, side by side with CPC2.")
     ap.add_argument("--n", type=int, default=2000, help="transcripts in the side-by-side run")
     ap.add_argument("--scaling", default="10000,100000,1000000", help="record counts of the memory runs ('' to skip)")
-    ap.add_argument("-m", "--model", default=None, help="model to time [bundled]")
+    ap.add_argument(
+        "-m", "--model", action="append", default=[], metavar="[LABEL=]MODEL",
+        help="model to time, repeatable (the first also with the TensorFlow engine and in the memory runs) [the default model]",
+    )
     ap.add_argument("-t", "--threads", type=int, default=None)
     ap.add_argument("--repeats", type=int, default=3, help="runs of each side-by-side command (best is kept)")
     args = ap.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
     rnaigloo = [sys.executable, "-m", "rnaigloo"]
-    extra = (["-m", args.model] if args.model else []) + (["-t", str(args.threads)] if args.threads else [])
-    results: dict = {"machine": machine(), "n": args.n}
+    threads = ["-t", str(args.threads)] if args.threads else []
+    models = [m.split("=", 1) if "=" in m else (m, m) for m in args.model] or [("default model", None)]
+    options = {label: (["-m", path] if path else []) + threads for label, path in models}
+    extra = options[models[0][0]]
+    results: dict = {"machine": machine(), "n": args.n, "models": dict(models)}
 
-    commands = {
-        "rnaigloo (numpy engine)": lambda fa: rnaigloo + ["classify", str(fa), "-o", str(WORK / "out.tsv"), "-q", *extra],
-        "rnaigloo (tensorflow engine)": lambda fa: rnaigloo
-        + ["classify", str(fa), "-o", str(WORK / "out.tsv"), "-q", "--engine", "tensorflow", *extra],
-    }
+    def classify(opts: list[str], *more: str):
+        return lambda fa: rnaigloo + ["classify", str(fa), "-o", str(WORK / "out.tsv"), "-q", *more, *opts]
+
+    commands = {}
+    for i, (label, _) in enumerate(models):
+        commands[f"rnaigloo, {label} (numpy engine)"] = classify(options[label])
+        if i == 0:
+            commands[f"rnaigloo, {label} (tensorflow engine)"] = classify(options[label], "--engine", "tensorflow")
     if shutil.which("cpc2"):
         commands["CPC2"] = lambda fa: ["cpc2", "-i", str(fa), "-o", str(WORK / "cpc2_out")]
     else:
@@ -163,6 +172,8 @@ def main() -> None:
     lines = [
         f"Machine: {results['machine']}.",
         "",
+        "Models: " + ", ".join(f"{label} = `{path or 'the bundled default'}`" for label, path in models) + ".",
+        "",
         "Side by side on the same generated transcripts of 200-5,000 nt: wall time of the whole command "
         f"(start-up included; best of {args.repeats} for {args.n:,}, one run for {10 * args.n:,}). "
         "Peak RSS is the peak of the summed resident memory of all the command's processes (worker processes included), sampled every 50 ms.",
@@ -178,7 +189,7 @@ def main() -> None:
     s = results["startup"]
     lines += ["", f"Start-up: `rnaigloo --help` {s['help_seconds']:.2f} s; classify of one record (import, model load, first batch) {s['classify_one_seconds']:.2f} s.", ""]
     if scaling:
-        lines += ["Memory scaling (records of 300-1,200 nt, gzipped):", "", "| records | seconds | sequences/s | peak RSS (MB) |", "|---|---|---|---|"]
+        lines += [f"Memory scaling ({models[0][0]}; records of 300-1,200 nt, gzipped):", "", "| records | seconds | sequences/s | peak RSS (MB) |", "|---|---|---|---|"]
         for n, r in scaling.items():
             lines.append(f"| {int(n):,} | {r['seconds']:.1f} | {r['seq_per_s']:,.0f} | {r['peak_rss_mb']:.0f} |")
     table = "\n".join(lines) + "\n"
