@@ -133,8 +133,9 @@ def _check_genome_options(genome: str | None, annotation_options: dict[str, Sequ
     "models",
     multiple=True,
     metavar="MODEL",
-    help="A .keras model (its .card.json beside it) or a bundled model's name: human (the default), partial "
-    "(fragment-rich assemblies, see README); repeat to average an ensemble [default: human].",
+    help="A .keras model (its .card.json beside it) or a bundled model's name: multispecies (the default: any "
+    "species, complete transcripts and fragments), human (0.1's model: complete human transcripts); repeat to "
+    "average an ensemble [default: multispecies].",
 )
 @click.option("-p", "--protein-fasta", metavar="FILE", help="Write the proteins of transcripts called coding (FASTA).")
 @click.option("--cds-fasta", metavar="FILE", help="Write the ORFs (CDS) of transcripts called coding (FASTA).")
@@ -342,7 +343,7 @@ def _parse_settings(config_file: str | None, settings: tuple[str, ...]) -> dict[
 @click.option(
     "--init-from",
     metavar="MODEL",
-    help="Start from a trained model's weights and settings (a .keras path, or a bundled model's name: human, partial).",
+    help="Start from a trained model's weights and settings (a .keras path, or a bundled model's name: multispecies, human).",
 )
 @click.option("-o", "--output", required=True, metavar="MODEL.keras", help="Model file to write; its card and report go beside it.")
 @click.option("--epochs", type=click.IntRange(min=1), default=30, help="Most epochs to run.")
@@ -464,7 +465,7 @@ def train(
 @cli.command(context_settings=CONTEXT, short_help="Measure a model on labelled transcripts (MCC, AUROC, ...).")
 @click.option("--coding", multiple=True, required=True, metavar="FASTA", help="Known protein-coding transcripts (repeatable).")
 @click.option("--noncoding", multiple=True, required=True, metavar="FASTA", help="Known non-coding transcripts (repeatable).")
-@click.option("-m", "--model", "models", multiple=True, metavar="MODEL", help="Model(s) to evaluate: paths or bundled names (human, partial); repeat for an ensemble [default: human].")
+@click.option("-m", "--model", "models", multiple=True, metavar="MODEL", help="Model(s) to evaluate: paths or bundled names (multispecies, human); repeat for an ensemble [default: multispecies].")
 @click.option("--threshold", type=ThresholdType(), default=None, help="Decision threshold [default: the model's].")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON instead of a table.")
 @click.option("--plot", metavar="FILE.png", help="Write ROC, precision-recall and reliability curves (threshold marked) to this PNG.")
@@ -517,7 +518,7 @@ def evaluate(
 
 
 @cli.command("model-info", context_settings=CONTEXT, short_help="Show a model's card (threshold, data, metrics).")
-@click.option("-m", "--model", default=None, metavar="MODEL", help="A .keras model or a bundled model's name (human, partial) [default: human].")
+@click.option("-m", "--model", default=None, metavar="MODEL", help="A .keras model or a bundled model's name (multispecies, human) [default: multispecies].")
 @click.option("--markdown", is_flag=True, help="Print the card as Markdown tables.")
 @click.option("--json", "as_json", is_flag=True, help="Print the card as JSON.")
 @_common

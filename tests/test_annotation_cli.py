@@ -94,9 +94,9 @@ def test_init_from_resolves_the_bundled_model_by_name():
     from rnaigloo.network.modelfile import default_model_path
     from rnaigloo.training.start import model_path
 
-    assert model_path("human") == default_model_path()
-    assert model_path("partial") == default_model_path().with_name("partial.keras")
-    with pytest.raises(InputError, match="bundled: human, partial"):
+    assert model_path("multispecies") == default_model_path()
+    assert model_path("human") == default_model_path().with_name("human.keras")
+    with pytest.raises(InputError, match="bundled: human, multispecies"):
         model_path("no_such_model")
 
 
@@ -207,3 +207,14 @@ def test_skipped_transcripts_are_listed_for_the_card(small, tmp_path):
     records = list(at.records(gene_in_header=True))
     assert [r.header for r in records][:2] == ["tx_plus3 gene_id=gene_a", "tx_minus2 gene_id=gene_b"]
     assert {r.id: r.sequence for r in records} == expected_sequences(seqs)
+
+
+def test_init_from_a_model_without_pieces_keeps_training_without_them():
+    """0.1's card has no ``fragments``: fine-tuning it must not pick up today's default (0.3)."""
+    from rnaigloo.network.config import DEFAULT_CONFIG
+    from rnaigloo.training.start import initial_model
+
+    assert DEFAULT_CONFIG["fragments"] > 0
+    assert initial_model("human", None).config["fragments"] == 0.0
+    assert initial_model("human", {"fragments": 0.2}).config["fragments"] == 0.2  # a training setting
+    assert initial_model("multispecies", None).config["fragments"] == DEFAULT_CONFIG["fragments"]

@@ -1,8 +1,10 @@
 """The shipped model: its card, its hash, and a golden table on the example data.
 
-``tests/data/example_calls.tsv`` is the bundled model's output on
-``example_data/transcripts.fa.gz``, written when the model was shipped (see
-models/README.md). A change to the encoding, the engine or the model shows up here.
+``tests/data/example_calls.tsv`` is the default model's output on
+``example_data/transcripts.fa.gz`` and ``example_calls_human.tsv`` the ``human`` model's
+(0.1's, encoding version 1), written when each model was shipped (``rnaigloo classify
+example_data/transcripts.fa.gz -t 1 [-m human]``). A change to the encoding, the engine
+or a model shows up here.
 """
 
 from __future__ import annotations
@@ -26,33 +28,40 @@ def _table(text: str) -> list[dict[str, str]]:
 def test_bundled_model_card_checks_out():
     path = default_model_path()
     card = read_card(path)  # raises on a hash mismatch or an unknown format
-    assert path.name == "human.keras"
+    assert path.name == "multispecies.keras" and card["model_file"] == "multispecies.keras"
     assert card["training_data"]["coding"] > 10_000 and card["training_data"]["noncoding"] > 10_000
     assert 0.0 < card["threshold"] < 1.0
     assert card["held_out_metrics"]["by_length"]["all"]["n"] > 2000
-    assert card["encoding"]["version"] == 1 and card["config"]["nuc_len"] == 1500
-    assert path.stat().st_size < 20 * 2**20
-
-
-def test_partial_model_card_checks_out():
-    from rnaigloo.network.modelfile import resolve_model
-
-    path = resolve_model("partial")
-    card = read_card(path)
-    assert path.name == "partial.keras" and card["model_file"] == "partial.keras"
-    assert card["encoding"]["version"] == 2 and card["config"]["nuc_len"] == 3000
+    assert card["encoding"]["version"] == 3 and card["config"]["nuc_len"] == 3000
     assert 0 < card["calibration"]["temperature"] and card["calibration"]["brier_after"] <= card["calibration"]["brier_before"]
     left_out = [name for name in card["other_held_out_metrics"]["sets"] if name.endswith("(left out of training)")]
     assert len(left_out) == 3  # fly, Chlamydomonas, citrus, each scored by a model trained without it
-    res = run_cli("classify", EXAMPLES / "transcripts.fa.gz", "-m", "partial", "-q")
+    assert path.stat().st_size < 20 * 2**20
+
+
+def test_bundled_human_model_card_checks_out():
+    """0.1's model stays bundled as ``human``, read with the ATG-only ORF search it was trained with."""
+    from rnaigloo.network.modelfile import resolve_model
+
+    path = resolve_model("human")
+    card = read_card(path)
+    assert path.name == "human.keras" and card["model_file"] == "human.keras"
+    assert card["encoding"]["version"] == 1 and card["config"]["nuc_len"] == 1500
+    assert card["held_out_metrics"]["by_length"]["all"]["n"] > 2000
+    res = run_cli("classify", EXAMPLES / "transcripts.fa.gz", "-m", "human", "-q")
     assert res.code == 0, res.stderr
     assert len(_table(res.stdout)) == 40
 
 
-def test_classify_example_data_matches_the_golden_table():
-    res = run_cli("classify", EXAMPLES / "transcripts.fa.gz", "-q")
+@pytest.mark.parametrize(
+    "model, golden",
+    [([], GOLDEN), (["-m", "human"], GOLDEN.with_name("example_calls_human.tsv"))],
+    ids=["default", "human"],
+)
+def test_classify_example_data_matches_the_golden_table(model, golden):
+    res = run_cli("classify", EXAMPLES / "transcripts.fa.gz", "-q", *model)
     assert res.code == 0, res.stderr
-    got, want = _table(res.stdout), _table(GOLDEN.read_text())
+    got, want = _table(res.stdout), _table(golden.read_text())
     assert [r["sequence_name"] for r in got] == [r["sequence_name"] for r in want]
     for g, w in zip(got, want):
         assert float(g["coding_score"]) == pytest.approx(float(w["coding_score"]), abs=2e-5), g["sequence_name"]

@@ -3,11 +3,11 @@
 Usage (from the repository root, after ``benchmarks/accuracy/split.py`` and
 ``benchmarks/species/prepare.py``):
 
-    python benchmarks/species/run.py -m 0.1=benchmarks/work/models/0.1/human.keras -m new=models/partial.keras \\
-        --loso new=benchmarks/work/models/loso/loso_{species}.keras [--out benchmarks/species/results]
+    python benchmarks/species/run.py -m 0.1=models/human.keras -m new=models/multispecies.keras \\
+        --loso new=benchmarks/work/runs/loso_{species}.keras [--out benchmarks/species/results]
 
-(0.1's model: ``git show db467d1:models/human.keras`` and ``...:models/human.card.json`` into
-``benchmarks/work/models/0.1/``.)
+(0.1's model is bundled as ``models/human.keras``; the leave-one-species-out models are
+trained as ``models/README.md`` says.)
 
 Sets (all held out, never trained or tuned on):
 
@@ -251,7 +251,7 @@ def update_card(path: str, sets: list[TestSet], own: list, left_out: list | None
         "description": "Other held-out sets (benchmarks/species/prepare.py, seed 20261122; never trained or tuned on): "
         "one 300-1,500 nt window, or a 20-80 % 5'/3' truncation, of each held-out human transcript; each species' "
         "test clusters (20 % of kmer_clusters.tsv clusters) scored by a model trained with the same command "
-        "without that species and at most 5 epochs (leave one species out); all rat lncRNAs (specificity only). "
+        "without that species (leave one species out); all rat lncRNAs (specificity only). "
         "Reproduced by "
         "benchmarks/species/run.py.",
         "sets": other,

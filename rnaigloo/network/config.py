@@ -1,7 +1,7 @@
 """Model settings: defaults, valid ranges and checks, without TensorFlow.
 
 One table, :data:`SETTINGS`, holds every setting of the network with its default (the
-shipped human model's) and its valid range. :func:`resolve_config` applies it to
+shipped default model's) and its valid range. :func:`resolve_config` applies it to
 ``train --set``/``--config`` and to the settings stored in a model card, so a bad value
 is named before TensorFlow is imported. :func:`settings_in_keras_config` reads back the
 settings a saved network was built with, so that a card edited by hand is caught on
@@ -47,11 +47,12 @@ class Setting:
         return above and below
 
 
-# The settings of the shipped human model (benchmarks/TUNING.md says how they were chosen)
+# The settings of the shipped default model, multispecies (benchmarks/TUNING.md says how they
+# were chosen; 0.1's human model differs in nuc_len 1500, prot_len 600, augment 0.5, fragments 0)
 # and the ranges the builder, the NumPy engine and the encoder are known to handle.
 SETTINGS: dict[str, Setting] = {
-    "nuc_len": Setting(1500, 50, 100_000, "nucleotide window read by the network"),
-    "prot_len": Setting(600, 10, 50_000, "amino acids of the longest ORF read by the network"),
+    "nuc_len": Setting(3000, 50, 100_000, "nucleotide window read by the network"),
+    "prot_len": Setting(1000, 10, 50_000, "amino acids of the longest ORF read by the network"),
     "nuc_embed": Setting(8, 1, 512, "nucleotide embedding size"),
     "nuc_filters": Setting(32, 1, 1024, "convolution filters, nucleotide branch"),
     "nuc_kernel": Setting(9, 1, 99, "convolution width, nucleotide branch"),
@@ -71,8 +72,8 @@ SETTINGS: dict[str, Setting] = {
     "l2": Setting(1e-4, 0.0, 1.0, "L2 weight penalty"),
     "learning_rate": Setting(1e-3, 0.0, 1.0, "Adam learning rate", low_open=True),
     "lr_decay": Setting(0.8, 0.0, 1.0, "learning-rate factor per epoch (1: constant)", low_open=True),
-    "augment": Setting(0.5, 0.0, 1.0, "share of training transcripts cropped each epoch"),
-    "fragments": Setting(0.0, 0.0, 1.0, "share of training transcripts replaced by a fragment each epoch"),
+    "augment": Setting(0.3, 0.0, 1.0, "share of training transcripts cropped each epoch"),
+    "fragments": Setting(0.3, 0.0, 1.0, "share of training transcripts replaced by a fragment each epoch"),
     "seed": Setting(42, 0, 2**31 - 1, "seed of the weights, the patches and dropout"),
 }
 

@@ -29,7 +29,7 @@ from rnaigloo.network.config import check_threshold, disagreements, resolve_conf
 
 # 2: the card holds the architecture version and the probe scores (rnaigloo 0.2).
 FORMAT_VERSION = 2
-DEFAULT_MODEL_NAME = "human.keras"
+DEFAULT_MODEL_NAME = "multispecies.keras"
 
 
 def card_path(model_path: str | os.PathLike) -> Path:
@@ -52,7 +52,7 @@ def bundled_model_dir() -> Path:
 
 
 def resolve_model(name_or_path: str | os.PathLike) -> Path:
-    """A model file from its path, or from a bundled model's name (``human``, ``partial``).
+    """A model file from its path, or from a bundled model's name (``multispecies``, ``human``).
 
     A path that exists wins; a bare name without ``.keras`` and without a directory is
     looked up among the bundled models.

@@ -15,7 +15,7 @@ from typing import Any
 from rnaigloo.errors import InputError, ModelError
 
 # Settings that change how a network is trained, not its shape or its weights' meaning.
-TRAINING_SETTINGS = ("learning_rate", "lr_decay", "augment", "dropout", "l2")
+TRAINING_SETTINGS = ("learning_rate", "lr_decay", "augment", "fragments", "dropout", "l2")
 
 
 @dataclass
@@ -28,7 +28,7 @@ class InitialModel:
 
 
 def model_path(name_or_path: str | os.PathLike) -> Path:
-    """A model file from a path, or from a bundled model's name (``human``).
+    """A model file from a path, or from a bundled model's name (``multispecies``, ``human``).
 
     Raises:
         InputError: neither a file nor a bundled model's name.
@@ -53,6 +53,9 @@ def initial_model(name_or_path: str | os.PathLike, overrides: dict[str, Any] | N
     path = model_path(name_or_path)
     loaded = load_model(path)
     config = dict(loaded.config)
+    # a model made before training pieces existed (0.1's human) was trained without them;
+    # today's default would otherwise stand in for the setting its card lacks
+    config.setdefault("fragments", 0.0)
     for key, value in (overrides or {}).items():
         if key in TRAINING_SETTINGS or key == "seed":
             config[key] = value
