@@ -130,4 +130,11 @@ def test_full_image_trains_and_its_model_scores_the_same_everywhere(images, data
         res = _run(image, folder, user, "classify", "transcripts.fa.gz", "-m", "tiny.keras", "--engine", engine,
                    "-o", f"{engine}.tsv", "-q")  # fmt: skip
         assert res.returncode == 0, res.stderr
-        assert (folder / f"{engine}.tsv").read_bytes() == host.read_bytes(), engine
+    # the same engine in the image gives the host's table byte for byte; TensorFlow's sums
+    # run in another order, so its scores agree within the engines' tolerance (a fifth
+    # decimal may round the other way) and every other column is identical
+    assert (folder / "numpy.tsv").read_bytes() == host.read_bytes()
+    want = [line.split("\t") for line in host.read_text().splitlines()]
+    got = [line.split("\t") for line in (folder / "tensorflow.tsv").read_text().splitlines()]
+    assert [row[:1] + row[2:] for row in got] == [row[:1] + row[2:] for row in want]
+    assert all(abs(float(g[1]) - float(w[1])) <= 2e-5 for g, w in zip(got[1:], want[1:]))
