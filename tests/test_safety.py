@@ -159,6 +159,18 @@ def test_card_setting_out_of_range_is_named(tmp_path, tiny_model, fasta):
     assert_one_error_line(res, str(card_path(model)), "nuc_len=-5", "out of range")
 
 
+@pytest.mark.parametrize("engine", ["numpy", "tensorflow"])
+def test_a_card_made_before_training_pieces_reads_as_trained_without_them(tmp_path, tiny_model, fasta, engine):
+    """0.1's cards have no ``fragments``: it reads as 0, not as today's default (0.8 + 0.3 would be refused)."""
+    model = edit_card(copy_model(tiny_model, tmp_path), augment=0.8)
+    card = json.loads(card_path(model).read_text())
+    del card["config"]["fragments"]
+    card_path(model).write_text(json.dumps(card))
+    assert SETTINGS["augment"].default + SETTINGS["fragments"].default <= 1 < 0.8 + SETTINGS["fragments"].default
+    res = run_cli("classify", fasta, "-m", model, "--engine", engine, "-o", tmp_path / "o.tsv", "-q")
+    assert res.code == 0, res.stderr
+
+
 # ---------------------------------------------------------------------------- alphabets and formats
 
 

@@ -17,7 +17,11 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Setting:
-    """One model setting: its default and valid range (``low``/``high`` inclusive unless open)."""
+    """One model setting: its default and valid range (``low``/``high`` inclusive unless open).
+
+    ``before`` is the value that models made before the setting existed were trained
+    with; their cards lack it, and it, not today's default, stands in for it.
+    """
 
     default: int | float
     low: float
@@ -25,6 +29,7 @@ class Setting:
     help: str
     low_open: bool = False
     high_open: bool = False
+    before: int | float | None = None
 
     @property
     def kind(self) -> type:
@@ -73,7 +78,7 @@ SETTINGS: dict[str, Setting] = {
     "learning_rate": Setting(1e-3, 0.0, 1.0, "Adam learning rate", low_open=True),
     "lr_decay": Setting(0.8, 0.0, 1.0, "learning-rate factor per epoch (1: constant)", low_open=True),
     "augment": Setting(0.3, 0.0, 1.0, "share of training transcripts cropped each epoch"),
-    "fragments": Setting(0.3, 0.0, 1.0, "share of training transcripts replaced by a fragment each epoch"),
+    "fragments": Setting(0.3, 0.0, 1.0, "share of training transcripts replaced by a fragment each epoch", before=0.0),
     "seed": Setting(42, 0, 2**31 - 1, "seed of the weights, the patches and dropout"),
 }
 
@@ -108,6 +113,12 @@ def resolve_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
             f"found {config['augment']} + {config['fragments']}"
         )
     return config
+
+
+def card_settings(stored: dict[str, Any]) -> dict[str, Any]:
+    """A card's settings, with the value of older versions for settings made since (``Setting.before``)."""
+    older = {k: s.before for k, s in SETTINGS.items() if s.before is not None and k not in stored}
+    return {**older, **stored}
 
 
 def check_threshold(value: Any, source: str) -> float:

@@ -25,7 +25,7 @@ from rnaigloo.encoding.features import ENCODING_VERSION, ENCODING_VERSIONS, N_FE
 from rnaigloo.errors import ModelError
 from rnaigloo.io.files import atomic_path, write_json_atomic
 from rnaigloo.network import probes
-from rnaigloo.network.config import check_threshold, disagreements, resolve_config
+from rnaigloo.network.config import card_settings, check_threshold, disagreements, resolve_config
 
 # 2: the card holds the architecture version and the probe scores (rnaigloo 0.2).
 FORMAT_VERSION = 2
@@ -138,7 +138,8 @@ class LoadedModel:
 
     @property
     def config(self) -> dict[str, Any]:
-        return self.card["config"]
+        """The card's settings; one newer than the model (0.1's ``fragments``) reads as the model was trained."""
+        return card_settings(self.card["config"])
 
     @property
     def threshold(self) -> float:
@@ -276,7 +277,7 @@ def _check_card_values(card: dict[str, Any], path: Path, cpath: Path) -> None:
     if not isinstance(card["config"], dict):
         raise ModelError(f"model card {cpath}: 'config' is not a JSON object of model settings")
     try:
-        resolve_config(card["config"])
+        resolve_config(card_settings(card["config"]))
     except ValueError as err:
         raise ModelError(f"model card {cpath}: {err}") from None
     keras_config = _keras_config(path)

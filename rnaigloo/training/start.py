@@ -53,9 +53,6 @@ def initial_model(name_or_path: str | os.PathLike, overrides: dict[str, Any] | N
     path = model_path(name_or_path)
     loaded = load_model(path)
     config = dict(loaded.config)
-    # a model made before training pieces existed (0.1's human) was trained without them;
-    # today's default would otherwise stand in for the setting its card lacks
-    config.setdefault("fragments", 0.0)
     for key, value in (overrides or {}).items():
         if key in TRAINING_SETTINGS or key == "seed":
             config[key] = value
