@@ -155,7 +155,7 @@ class NumpyNetwork:
         if pool > 1:
             # Max-pool before the bias and the ReLU: adding a constant and ReLU are both
             # monotonic, so max(relu(a + c), relu(b + c)) == relu(max(a, b) + c) exactly,
-            # and the last two then run on a quarter of the rows. Max of strided views is
+            # and the last two then run on 1/pool of the rows. Max of strided views is
             # twice as fast as reshape(...).max(axis=2).
             usable = (h.shape[1] // pool) * pool
             pooled = np.maximum(h[:, 0:usable:pool], h[:, 1:usable:pool])
