@@ -16,6 +16,8 @@ from rnaigloo.encoding.features import (
     encode_sequences,
     longest_orf,
     nucleotide_tokens,
+    orf_protein_tokens,
+    transcript_features,
     translate_orf,
     window_start,
 )
@@ -110,3 +112,75 @@ def test_encode_never_fails_and_keeps_its_shapes(seqs, nuc_len, prot_len):
         if orf.found and orf.length <= nuc_len:
             start = window_start(len(seq), orf, nuc_len)
             assert start <= orf.start - 1 and orf.end <= start + nuc_len  # the whole ORF is in view
+
+
+def _one_by_one(seqs, nuc_len, prot_len, version):
+    """The encoding built from the per-transcript functions, one transcript at a time."""
+    five_prime_open, margin = {1: (False, 1.0), 2: (True, 1.0), 3: (True, OPEN_FRAME_MARGIN)}[version]
+    nuc = np.zeros((len(seqs), nuc_len), dtype=np.uint8)
+    prot = np.zeros((len(seqs), prot_len), dtype=np.uint8)
+    feats = np.zeros((len(seqs), N_FEATURES), dtype=np.float32)
+    orfs = []
+    for i, seq in enumerate(seqs):
+        tokens = nucleotide_tokens(seq)
+        codes = codon_codes(tokens)
+        orf = longest_orf(tokens, codes, five_prime_open, margin)
+        protein = orf_protein_tokens(codes, orf)
+        start = window_start(len(tokens), orf, nuc_len)
+        window = tokens[start : start + nuc_len]
+        nuc[i, : len(window)] = window
+        prot[i, : min(len(protein), prot_len)] = protein[:prot_len]
+        transcript_features(tokens, codes, orf, protein, out=feats[i])
+        orfs.append(orf)
+    return nuc, prot, feats, orfs
+
+
+# ORF-rich sequences: start and stop codons are common, so every branch of the search runs
+orfish = st.lists(st.sampled_from(["ATG", "TAA", "TAG", "TGA", "A", "C", "G", "T", "GCC", "N", "u"]), max_size=200).map(
+    "".join
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.one_of(letters, orfish), max_size=12),
+    st.integers(5, 400),
+    st.integers(1, 60),
+    st.sampled_from([1, 2, 3]),
+)
+def test_batch_encoding_equals_the_per_transcript_functions(seqs, nuc_len, prot_len, version):
+    nuc, prot, feats, orfs = _one_by_one(seqs, nuc_len, prot_len, version)
+    batch = encode_sequences(seqs, nuc_len, prot_len, version)
+    assert batch.orfs == orfs
+    np.testing.assert_array_equal(batch.nucleotides, nuc)
+    np.testing.assert_array_equal(batch.proteins, prot)
+    np.testing.assert_array_equal(batch.features, feats)  # bit for bit, not approximately
+    assert batch.lengths.tolist() == [len(s) for s in seqs]
+
+
+def test_batch_encoding_in_groups_equals_one_group(monkeypatch):
+    """Many transcripts are encoded in groups; where the groups split changes nothing."""
+    import rnaigloo.encoding.batch as batch_module
+
+    rng = np.random.default_rng(3)
+    seqs = [
+        "".join(rng.choice(list("ACGTN"), p=[0.24, 0.24, 0.24, 0.24, 0.04], size=n)) for n in rng.integers(0, 900, 70)
+    ]
+    whole = encode_sequences(seqs, 500, 80)
+    monkeypatch.setattr(batch_module, "GROUP_TRANSCRIPTS", 7)
+    monkeypatch.setattr(batch_module, "GROUP_BASES", 2000)
+    assert len(batch_module.groups(whole.lengths)) > 10
+    split = encode_sequences(seqs, 500, 80)
+    assert split.orfs == whole.orfs
+    for name in ("nucleotides", "proteins", "features"):
+        np.testing.assert_array_equal(getattr(split, name), getattr(whole, name))
+
+
+def test_groups_cover_every_row_once_and_keep_long_transcripts_alone(monkeypatch):
+    import rnaigloo.encoding.batch as batch_module
+
+    monkeypatch.setattr(batch_module, "GROUP_TRANSCRIPTS", 3)
+    monkeypatch.setattr(batch_module, "GROUP_BASES", 100)
+    lengths = np.array([10, 10, 10, 10, 500, 0, 60, 60])
+    assert batch_module.groups(lengths) == [(0, 3), (3, 4), (4, 5), (5, 7), (7, 8)]
+    assert batch_module.groups(np.zeros(0, dtype=np.int64)) == []

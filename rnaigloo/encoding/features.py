@@ -366,24 +366,16 @@ def encode_sequences(
     """
     if version not in ENCODING_VERSIONS:
         raise ValueError(f"unknown encoding version {version}; known: {ENCODING_VERSIONS}")
+    from rnaigloo.encoding.batch import encode_into, groups
+
     five_prime_open, margin = _ORF_SEARCH[version]
     b = len(sequences)
     nuc = np.zeros((b, nuc_len), dtype=np.uint8)
     prot = np.zeros((b, prot_len), dtype=np.uint8)
     feats = np.zeros((b, N_FEATURES), dtype=np.float32)
-    lengths = np.zeros(b, dtype=np.int64)
+    lengths = np.fromiter(map(len, sequences), dtype=np.int64, count=b)
     orfs: list[Orf] = []
-    for i, seq in enumerate(sequences):
-        tokens = nucleotide_tokens(seq)
-        codes = codon_codes(tokens)
-        orf = longest_orf(tokens, codes, five_prime_open, margin)
-        protein = orf_protein_tokens(codes, orf)
-        start = window_start(len(tokens), orf, nuc_len)
-        window = tokens[start : start + nuc_len]
-        nuc[i, : len(window)] = window
-        p = protein[:prot_len]
-        prot[i, : len(p)] = p
-        transcript_features(tokens, codes, orf, protein, out=feats[i])
-        lengths[i] = len(tokens)
-        orfs.append(orf)
+    for first, stop in groups(lengths):
+        rows = slice(first, stop)
+        orfs += encode_into(sequences[rows], nuc[rows], prot[rows], feats[rows], five_prime_open, margin)
     return EncodedBatch(nuc, prot, feats, orfs, lengths)

@@ -1,0 +1,257 @@
+"""The encoding of many transcripts at once, in whole-array NumPy passes.
+
+:func:`rnaigloo.encoding.features.encode_sequences` calls :func:`encode_into` on
+groups of transcripts. It gives, value for value, what the per-transcript functions of
+:mod:`rnaigloo.encoding.features` give (:func:`longest_orf`, :func:`transcript_features`,
+:func:`orf_protein_tokens`, :func:`window_start`), and the tests hold it to them; it
+only avoids paying NumPy's per-call cost for each transcript. The transcripts of a
+group are joined into one array; every count is keyed by transcript (``row * width +
+code``), and the ORF search keys stops and start codons by ``(row, frame, position)``
+so that one sorted search serves every transcript and frame at once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rnaigloo.encoding.features import (
+    _ATG,
+    _CODON_AA,
+    _NO_CODON,
+    _NUC_LUT,
+    _STOPS,
+    KMER_SIZES,
+    N_AA_TOKENS,
+    NO_ORF,
+    Orf,
+)
+
+# Transcripts encoded in one pass: bounds the temporary arrays (a few bytes per base and
+# 4,096 counts per transcript for the hexamers), whatever the size of the whole batch.
+GROUP_TRANSCRIPTS = 256
+GROUP_BASES = 1 << 21
+
+
+def groups(lengths: np.ndarray) -> list[tuple[int, int]]:
+    """``(first, stop)`` row ranges of at most :data:`GROUP_TRANSCRIPTS` transcripts and
+    about :data:`GROUP_BASES` bases (a longer transcript is a group of its own)."""
+    out, first, bases = [], 0, 0
+    for i, n in enumerate(lengths.tolist()):
+        if i > first and (i - first >= GROUP_TRANSCRIPTS or bases + n > GROUP_BASES):
+            out.append((first, i))
+            first, bases = i, 0
+        bases += n
+    if first < len(lengths):
+        out.append((first, len(lengths)))
+    return out
+
+
+def encode_into(
+    sequences: list[str],
+    nuc: np.ndarray,
+    prot: np.ndarray,
+    feats: np.ndarray,
+    five_prime_open: bool,
+    margin: float,
+) -> list[Orf]:
+    """Fill zeroed rows ``nuc``, ``prot`` and ``feats`` for ``sequences``; their ORFs, in order."""
+    b = len(sequences)
+    lengths = np.fromiter(map(len, sequences), dtype=np.int64, count=b)
+    if b == 0:
+        return []
+    starts = np.zeros(b + 1, dtype=np.int64)
+    np.cumsum(lengths, out=starts[1:])
+    tokens = _NUC_LUT[np.frombuffer("".join(sequences).encode("ascii", "replace"), dtype=np.uint8)]
+    row_of = np.repeat(np.arange(b, dtype=np.int64), lengths)  # the transcript of each base
+    codes = _codes(tokens, starts)
+
+    orfs = _longest_orfs(codes, row_of, starts, lengths, five_prime_open, margin)
+    orf_start, orf_end, complete5, complete3 = orfs
+    _windows(tokens, starts, lengths, orf_start, orf_end, nuc)
+    _features(tokens, codes, row_of, starts, lengths, orfs, prot, feats)
+    return [
+        Orf(s, e, f5, f3) if s else NO_ORF
+        for s, e, f5, f3 in zip(orf_start.tolist(), orf_end.tolist(), complete5.tolist(), complete3.tolist())
+    ]
+
+
+def _codes(tokens: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Codon code (0..63) at every base of the joined transcripts; 64 where the codon holds
+    an N or runs past its transcript's end."""
+    total = len(tokens)
+    codes = np.full(total, _NO_CODON, dtype=np.int16)
+    if total >= 3:
+        t = tokens.astype(np.int16) - 1
+        codes[:-2] = 16 * t[:-2] + 4 * t[1:-1] + t[2:]
+        bad = (tokens[:-2] == 5) | (tokens[1:-1] == 5) | (tokens[2:] == 5)
+        codes[:-2][bad] = _NO_CODON
+    codes[_tail(starts, 2)] = _NO_CODON
+    return codes
+
+
+def _tail(starts: np.ndarray, k: int) -> np.ndarray:
+    """Positions among the last ``k`` bases of each transcript (those that exist)."""
+    first, end = starts[:-1], starts[1:]
+    pos = (end[:, None] - np.arange(1, k + 1)[None, :]).ravel()
+    return pos[pos >= np.repeat(first, k)]
+
+
+def _longest_orfs(codes, row_of, starts, lengths, five_prime_open, margin):
+    """Start, end (1-based), 5'- and 3'-completeness of each transcript's longest ORF (0: none)."""
+    b = len(lengths)
+    width = int(lengths.max()) + 1
+    stop_pos = np.flatnonzero((codes == _STOPS[0]) | (codes == _STOPS[1]) | (codes == _STOPS[2]))
+    stop_row = row_of[stop_pos]
+    stop_local = stop_pos - starts[stop_row]
+    stop_keys = np.sort((stop_row * 3 + stop_local % 3) * width + stop_local)  # by (row, frame, position)
+
+    atg_start = np.zeros(b, dtype=np.int64)
+    atg_end = np.zeros(b, dtype=np.int64)
+    atg5 = np.zeros(b, dtype=bool)
+    atg3 = np.zeros(b, dtype=bool)
+    atg_pos = np.flatnonzero(codes == _ATG)
+    if atg_pos.size:
+        row = row_of[atg_pos]
+        local = atg_pos - starts[row]
+        frame = local % 3
+        group = row * 3 + frame
+        nxt = np.searchsorted(stop_keys, group * width + local)
+        if stop_keys.size:
+            found = stop_keys[np.minimum(nxt, stop_keys.size - 1)]
+            has_stop = (nxt < stop_keys.size) & (found // width == group)
+            before = stop_keys[np.maximum(nxt - 1, 0)]
+            upstream = (nxt > 0) & (before // width == group)
+            stop_end = found % width + 3
+        else:
+            has_stop = upstream = np.zeros(atg_pos.size, dtype=bool)
+            stop_end = np.zeros(atg_pos.size, dtype=np.int64)
+        n = lengths[row]
+        ends = np.where(has_stop, stop_end, frame + 3 * ((n - frame) // 3))
+        # per transcript: the longest, then the first to start
+        order = np.lexsort((local, -(ends - local), row))
+        first = order[np.r_[True, row[order][1:] != row[order][:-1]]]
+        rows = row[first]
+        atg_start[rows] = local[first] + 1
+        atg_end[rows] = ends[first]
+        atg5[rows] = upstream[first]
+        atg3[rows] = has_stop[first]
+    if not five_prime_open:
+        return atg_start, atg_end, atg5, atg3
+
+    atg_len = np.where(atg_start > 0, atg_end - atg_start + 1, 0)
+    open_start = np.zeros(b, dtype=np.int64)
+    open_end = np.zeros(b, dtype=np.int64)
+    open3 = np.zeros(b, dtype=bool)
+    open_len = np.zeros(b, dtype=np.int64)
+    rows = np.arange(b, dtype=np.int64)
+    for frame in range(3):  # ties: the first frame
+        group = rows * 3 + frame
+        nxt = np.searchsorted(stop_keys, group * width)
+        if stop_keys.size:
+            found = stop_keys[np.minimum(nxt, stop_keys.size - 1)]
+            complete = (nxt < stop_keys.size) & (found // width == group)
+        else:
+            found = np.zeros(b, dtype=np.int64)
+            complete = np.zeros(b, dtype=bool)
+        end = np.where(complete, found % width + 3, frame + 3 * ((lengths - frame) // 3))
+        sense = end - frame - np.where(complete, 3, 0)  # a frame that is only a stop codon is no ORF
+        better = (frame < lengths) & (sense >= 3) & (end - frame > open_len)
+        open_start[better] = frame + 1
+        open_end[better] = end[better]
+        open3[better] = complete[better]
+        open_len[better] = (end - frame)[better]
+    use_open = (open_len > atg_len) & (open_len >= margin * atg_len)
+    return (
+        np.where(use_open, open_start, atg_start),
+        np.where(use_open, open_end, atg_end),
+        np.where(use_open, False, atg5),
+        np.where(use_open, open3, atg3),
+    )
+
+
+def _windows(tokens, starts, lengths, orf_start, orf_end, nuc) -> None:
+    """Each transcript's window of the nucleotide input (see ``window_start``)."""
+    nuc_len = nuc.shape[1]
+    centre = np.where(orf_start > 0, (orf_start - 1 + orf_end) / 2, lengths / 2)
+    shift = np.minimum(np.maximum(np.round(centre - nuc_len / 2), 0), lengths - nuc_len).astype(np.int64)
+    shift[lengths <= nuc_len] = 0
+    for i, (first, width) in enumerate(zip((starts[:-1] + shift).tolist(), np.minimum(lengths, nuc_len).tolist())):
+        nuc[i, :width] = tokens[first : first + width]
+
+
+def _put_counts(out: np.ndarray, keys: np.ndarray, width: int, totals: np.ndarray | None = None) -> None:
+    """Frequencies of codes per transcript row: ``keys`` are ``row * width + code``, and
+    ``out[row, code] = count / total`` for rows whose total (default: the row's count of
+    keys) is above 0, in float64 as the per-transcript features divide."""
+    b = out.shape[0]
+    counts = np.bincount(keys, minlength=b * width)[: b * width].reshape(b, width)
+    if totals is None:
+        totals = counts.sum(axis=1)
+    some = totals > 0
+    out[some] = counts[some] / totals[some, None]
+
+
+def _put_sparse_counts(out: np.ndarray, keys: np.ndarray, width: int, totals: np.ndarray) -> None:
+    """:func:`_put_counts` for wide, sparse codes: only the codes seen are divided."""
+    seen, counts = np.unique(keys, return_counts=True)
+    row = seen // width
+    out[row, seen % width] = counts / totals[row]
+
+
+def _features(tokens, codes, row_of, starts, lengths, orfs, prot, feats) -> None:
+    """The protein input and the hand-made features (``transcript_features``) of each row."""
+    orf_start, orf_end, complete5, complete3 = orfs
+    orf_len = np.where(orf_start > 0, orf_end - orf_start + 1, 0)
+    b = len(lengths)
+    found = orf_start > 0
+    feats[found, 0] = np.log10(orf_len[found]) / 5.0
+    feats[found, 1] = orf_len[found] / lengths[found]
+    feats[found, 2] = 1.0
+    feats[found, 3] = complete5[found]
+    feats[found, 4] = complete3[found]
+
+    # k-mer counts over whole transcripts; a k-mer that holds an N or runs into the next
+    # transcript gets the key b * width, past every row, and is not counted
+    total = len(tokens)
+    bad = tokens == 5
+    t = tokens.astype(np.int64) - 1
+    pos = 5
+    for k, width in ((2, 16), (3, 64), (4, 256)):
+        keys = np.full(total, b * width, dtype=np.int64)
+        if total >= k:
+            if k == 2:
+                kmer = 4 * t[:-1] + t[1:]
+                drop = bad[:-1] | bad[1:]
+            elif k == 3:  # the codon codes
+                kmer = codes[:-2].astype(np.int64)
+                drop = kmer == _NO_CODON
+            else:  # a codon and the base after it
+                kmer = 4 * codes[:-3].astype(np.int64) + t[3:]
+                drop = (codes[:-3] == _NO_CODON) | bad[3:]
+            kept = keys[: total - k + 1]
+            np.add(row_of[: total - k + 1] * width, kmer, out=kept)
+            kept[drop] = b * width
+            keys[_tail(starts, k - 1)] = b * width
+        _put_counts(feats[:, pos : pos + width], keys, width)
+        pos += width
+    assert pos == 5 + sum(4**k for k in KMER_SIZES)
+
+    # the ORF's codons, without its stop: codon j of row r sits at base start - 1 + 3j
+    last_base = np.where(complete3, orf_end - 3, orf_end)
+    n_codons = np.where(found, np.maximum(last_base - orf_start + 1, 0) // 3, 0)
+    row = np.repeat(np.arange(b, dtype=np.int64), n_codons)
+    j = np.arange(row.size, dtype=np.int64) - np.repeat(np.cumsum(n_codons) - n_codons, n_codons)
+    codons = codes[starts[row] + orf_start[row] - 1 + 3 * j].astype(np.int64)
+    amino = _CODON_AA[codons]
+    shown = j < prot.shape[1]
+    prot[row[shown], j[shown]] = amino[shown]
+
+    known = codons < _NO_CODON
+    _put_counts(feats[:, pos : pos + 64], np.where(known, row * 64 + codons, b * 64), 64)
+    pos += 64
+    _put_counts(feats[:, pos : pos + N_AA_TOKENS], row * N_AA_TOKENS + amino - 1, N_AA_TOKENS, n_codons)
+    pos += N_AA_TOKENS
+    # in-frame hexamers: codon j and j + 1 of the same ORF, neither with an N
+    pair = (j[:-1] + 1 == j[1:]) & known[:-1] & known[1:]
+    keys = (row[:-1] * 4096 + codons[:-1] * 64 + codons[1:])[pair]
+    _put_sparse_counts(feats[:, pos : pos + 4096], keys, 4096, np.bincount(row[:-1][pair], minlength=b))
