@@ -11,7 +11,7 @@ from conftest import EXAMPLES, run_cli, tiny_set_args
 
 from rnaigloo.evaluate.metrics import best_mcc_threshold
 from rnaigloo.io.labelled import gene_key
-from rnaigloo.training.data import class_weights, split_validation
+from rnaigloo.training.data import LENGTH_EDGES, class_weights, sample_weights, split_validation
 
 TRAIN_ARGS = [
     "--coding", str(EXAMPLES / "train_coding.fa.gz"),
@@ -43,6 +43,52 @@ def test_split_is_stratified_grouped_and_seeded():
 def test_class_weights_balance_the_classes():
     w = class_weights(np.array([1] * 30 + [0] * 10))
     assert w[0] * 10 == pytest.approx(w[1] * 30)
+
+
+def _lengths_and_labels():
+    # mRNAs mostly long, lncRNAs mostly short; one bin (>= 5 kb) holds mRNAs only
+    lengths = np.array([300] * 5 + [800] * 20 + [2500] * 30 + [6000] * 10 + [300] * 40 + [800] * 25 + [2500] * 5)
+    labels = np.array([1] * 65 + [0] * 70)
+    return lengths, labels
+
+
+def test_sample_weights_without_length_balance_are_the_class_weights():
+    lengths, labels = _lengths_and_labels()
+    w, summary = sample_weights(labels, lengths, 0.0)
+    by_class = class_weights(labels)
+    np.testing.assert_allclose(w, np.where(labels == 1, by_class[1], by_class[0]), rtol=1e-6)
+    assert summary == {"class_weights": by_class, "length_balance": 0.0}
+
+
+def test_length_balance_evens_out_the_classes_within_each_length_bin():
+    lengths, labels = _lengths_and_labels()
+    w, summary = sample_weights(labels, lengths, 1.0)
+    assert w.mean() == pytest.approx(1.0)
+    bins = np.digitize(lengths, LENGTH_EDGES)
+    per_transcript = []
+    for b in (0, 1, 3):  # < 500, 500-1,000, 2,000-3,000 nt: both classes present
+        in_bin = bins == b
+        assert w[in_bin & (labels == 1)].sum() == pytest.approx(w[in_bin & (labels == 0)].sum())
+        per_transcript.append(w[in_bin].mean())
+    assert per_transcript == pytest.approx([per_transcript[0]] * 3)  # each bin keeps its share of the weight
+    # the short mRNAs now weigh more than the short lncRNAs, and more than without balance
+    assert w[(bins == 0) & (labels == 1)][0] > w[(bins == 0) & (labels == 0)][0]
+    assert w[(bins == 0) & (labels == 1)][0] > sample_weights(labels, lengths, 0.0)[0][0]
+    # a bin with one class keeps the class weights' ratio to the rest of the run
+    only = bins == 5
+    short_mrna = w[(bins == 0) & (labels == 1)][0]  # 45 transcripts in the bin, 5 of them mRNAs: 45 / 10
+    assert w[only][0] / short_mrna == pytest.approx(class_weights(labels)[1] / 4.5)
+    rows = {(r["from"], r["to"]): r for r in summary["length_bins"]}
+    assert rows[(0, 500)]["coding"] == 5 and rows[(0, 500)]["noncoding"] == 40
+    assert rows[(5000, None)]["noncoding"] == 0 and rows[(5000, None)]["noncoding_weight"] is None
+    assert rows[(1000, 2000)]["coding_weight"] is None and rows[(1000, 2000)]["noncoding_weight"] is None
+
+
+def test_half_length_balance_lies_between():
+    lengths, labels = _lengths_and_labels()
+    none, full, half = (sample_weights(labels, lengths, x)[0] for x in (0.0, 1.0, 0.5))
+    short_mrna = (lengths == 300) & (labels == 1)
+    assert none[short_mrna][0] < half[short_mrna][0] < full[short_mrna][0]
 
 
 def test_best_threshold_separates_separable_scores():
@@ -231,3 +277,22 @@ def test_augmented_training_is_reproducible_and_really_augments(tmp_path):
     history = {n: json.loads((tmp_path / f"{n}.report.json").read_text())["history"] for n in ("a", "b", "plain")}
     assert [h["loss"] for h in history["a"]] == [h["loss"] for h in history["b"]]
     assert [h["loss"] for h in history["a"]] != [h["loss"] for h in history["plain"]]
+
+
+def test_length_balance_changes_training_and_is_on_the_card(tmp_path):
+    data = ["--coding", str(EXAMPLES / "train_coding.fa.gz"), "--noncoding", str(EXAMPLES / "train_noncoding.fa.gz")]
+    common = [*data, "--epochs", "1", "--seed", "4", "-q", *tiny_set_args()]
+    for name, balance in (("plain", "0"), ("balanced", "1")):
+        res = run_cli("train", *common, "--set", f"length_balance={balance}", "-o", tmp_path / f"{name}.keras")
+        assert res.code == 0, res.stderr
+    cards = {n: json.loads((tmp_path / f"{n}.card.json").read_text()) for n in ("plain", "balanced")}
+    history = {n: json.loads((tmp_path / f"{n}.report.json").read_text())["history"] for n in cards}
+    assert history["plain"][0]["loss"] != history["balanced"][0]["loss"]
+    assert cards["balanced"]["config"]["length_balance"] == 1.0
+    assert cards["balanced"]["training"]["length_balance"] == 1.0
+    bins = cards["balanced"]["training"]["length_bins"]
+    assert [b["from"] for b in bins] == [0, *LENGTH_EDGES]
+    train = cards["balanced"]["training_data"]["train"]
+    assert sum(b["coding"] for b in bins) == train["coding"] and sum(b["noncoding"] for b in bins) == train["noncoding"]
+    assert "length_bins" not in cards["plain"]["training"]
+    assert set(cards["plain"]["training"]["class_weights"]) == {"0", "1"}

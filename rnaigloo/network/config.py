@@ -79,6 +79,9 @@ SETTINGS: dict[str, Setting] = {
     "lr_decay": Setting(0.8, 0.0, 1.0, "learning-rate factor per epoch (1: constant)", low_open=True),
     "augment": Setting(0.3, 0.0, 1.0, "share of training transcripts cropped each epoch"),
     "fragments": Setting(0.3, 0.0, 1.0, "share of training transcripts replaced by a fragment each epoch", before=0.0),
+    "length_balance": Setting(
+        0.0, 0.0, 1.0, "how far training weights even out the classes within length bins (0: by class only)", before=0.0
+    ),
     "seed": Setting(42, 0, 2**31 - 1, "seed of the weights, the patches and dropout"),
 }
 

@@ -41,7 +41,7 @@ def training_summary(state: dict[str, Any], **settings: Any) -> dict[str, Any]:
         "global_batch_size": settings["batch_size"] * settings["replicas"],
         "patience": settings["patience"],
         "val_fraction": settings["val_fraction"],
-        "class_weights": settings["weights"],
+        **settings["weights"],  # class_weights, length_balance (and its length bins)
         "seed": settings["seed"],
         "device": settings["device"],
         "precision": settings["precision"],

@@ -1,4 +1,4 @@
-"""The validation split and class weights."""
+"""The validation split, class weights and per-transcript training weights."""
 
 from __future__ import annotations
 
@@ -35,3 +35,47 @@ def class_weights(labels: np.ndarray) -> dict[int, float]:
     w = compute_class_weight("balanced", classes=np.array([0, 1]), y=labels)
     return {0: float(w[0]), 1: float(w[1])}
 
+
+
+# Transcript-length bins (nt) within which ``length_balance`` evens out the classes.
+LENGTH_EDGES = (500, 1000, 2000, 3000, 5000)
+
+
+def sample_weights(labels: np.ndarray, lengths: np.ndarray, balance: float) -> tuple[np.ndarray, dict[str, object]]:
+    """Per-transcript training weights, with mean 1, and what the card records of them.
+
+    ``balance`` 0 gives the inverse-frequency class weights of :func:`class_weights`.
+    ``balance`` 1 evens out the classes within each length bin of :data:`LENGTH_EDGES`
+    instead (each bin keeps its share of the total weight), so that length alone
+    cannot tell the classes apart: when mRNAs are mostly long and lncRNAs mostly short,
+    the few short mRNAs and long lncRNAs weigh more. A bin with one class only keeps
+    the class weights. Values between mix the two (a weighted geometric mean).
+    """
+    labels = np.asarray(labels)
+    lengths = np.asarray(lengths)
+    by_class = class_weights(labels)
+    base = np.where(labels == 1, by_class[1], by_class[0])
+    within = base.copy()
+    bins = np.digitize(lengths, LENGTH_EDGES)
+    table = []
+    for b in range(len(LENGTH_EDGES) + 1):
+        in_bin = bins == b
+        n1 = int(np.count_nonzero(in_bin & (labels == 1)))
+        n0 = int(np.count_nonzero(in_bin)) - n1
+        if n0 and n1:
+            within[in_bin & (labels == 1)] = (n0 + n1) / (2 * n1)
+            within[in_bin & (labels == 0)] = (n0 + n1) / (2 * n0)
+        low = 0 if b == 0 else LENGTH_EDGES[b - 1]
+        high = LENGTH_EDGES[b] if b < len(LENGTH_EDGES) else None
+        table.append({"from": low, "to": high, "coding": n1, "noncoding": n0})
+    weights = base ** (1.0 - balance) * within**balance
+    weights = weights / weights.mean() if len(weights) else weights
+    for row, b in zip(table, range(len(table))):
+        in_bin = bins == b
+        for key, label in (("coding", 1), ("noncoding", 0)):
+            chosen = weights[in_bin & (labels == label)]
+            row[f"{key}_weight"] = round(float(chosen[0]), 4) if len(chosen) else None
+    summary = {"class_weights": by_class, "length_balance": balance}
+    if balance:
+        summary["length_bins"] = table
+    return weights.astype(np.float32), summary

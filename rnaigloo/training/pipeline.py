@@ -14,6 +14,8 @@ def make_dataset(
 ):
     """A tf.data pipeline over the rows ``idx`` of the encoded arrays.
 
+    ``weights`` holds a training weight for every row of the arrays (None: all 1).
+
     Training (``epochs`` given): epoch ``e`` visits the rows in the order of a
     permutation seeded by ``(seed, e)``, so a resumed run sees the same batches as an
     uninterrupted one. With ``augment`` > 0, each transcript is cropped
@@ -27,7 +29,7 @@ def make_dataset(
     import tensorflow as tf
 
     nuc, prot, feats = enc.nucleotides, enc.proteins, enc.features
-    w = np.ones(len(y), dtype=np.float32) if weights is None else np.where(y > 0.5, weights[1], weights[0]).astype(np.float32)
+    w = np.ones(len(y), dtype=np.float32) if weights is None else np.asarray(weights, dtype=np.float32)
 
     def gather(rows, epoch):
         n, p, f = nuc[rows].astype(np.int32), prot[rows].astype(np.int32), feats[rows]

@@ -32,7 +32,7 @@ from rnaigloo.network.calibration import apply_temperature, fit_temperature
 from rnaigloo.training.arguments import check_train_arguments
 from rnaigloo.training.card import data_summary, model_card, plot_history, training_report, training_summary
 from rnaigloo.training.checkpoint import Checkpointer, checkpoint_dir, load_checkpoint
-from rnaigloo.training.data import class_weights, split_validation
+from rnaigloo.training.data import sample_weights, split_validation
 from rnaigloo.training.pipeline import make_dataset, predict_rows
 
 
@@ -127,10 +127,12 @@ def train(
     t_enc = time.time()
     enc = encode_sequences(data.sequences, cfg["nuc_len"], cfg["prot_len"])
     encode_seconds = time.time() - t_enc
+    lengths = np.fromiter(map(len, data.sequences), dtype=np.int64, count=len(data.sequences))
     if not cfg["augment"] and not cfg["fragments"]:
         del data.sequences  # only cropping and pieces need the text again
     y = data.labels.astype(np.float32)
-    weights = class_weights(data.labels[train_idx])
+    weights = np.ones(len(y), dtype=np.float32)  # the validation rows are not weighted
+    weights[train_idx], weighting = sample_weights(data.labels[train_idx], lengths[train_idx], cfg["length_balance"])
 
     settings = {
         "config": cfg,
@@ -199,7 +201,7 @@ def train(
             summary["negatives"] = negatives
         training = training_summary(
             state, epochs=epochs, batch_size=batch_size, patience=patience, val_fraction=val_fraction,
-            weights=weights, seed=seed, device=placement.description, replicas=placement.replicas,
+            weights=weighting, seed=seed, device=placement.description, replicas=placement.replicas,
             precision=keras.mixed_precision.global_policy().name,
         )  # fmt: skip
         versions = library_versions()

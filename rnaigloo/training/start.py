@@ -15,7 +15,7 @@ from typing import Any
 from rnaigloo.errors import InputError, ModelError
 
 # Settings that change how a network is trained, not its shape or its weights' meaning.
-TRAINING_SETTINGS = ("learning_rate", "lr_decay", "augment", "fragments", "dropout", "l2")
+TRAINING_SETTINGS = ("learning_rate", "lr_decay", "augment", "fragments", "length_balance", "dropout", "l2")
 
 
 @dataclass
