@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from rnaigloo.encoding.features import (
@@ -141,13 +141,15 @@ orfish = st.lists(st.sampled_from(["ATG", "TAA", "TAG", "TGA", "A", "C", "G", "T
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(
     st.lists(st.one_of(letters, orfish), max_size=12),
     st.integers(5, 400),
     st.integers(1, 60),
     st.sampled_from([1, 2, 3]),
 )
+@example(["AAA", "A"], 5, 1, 1)  # a codon at one transcript's end, the next transcript's base after it
+@example(["ACGNT", "N", "GGNNC", "TAN", ""], 3, 2, 3)  # k-mers cut by Ns and ends
 def test_batch_encoding_equals_the_per_transcript_functions(seqs, nuc_len, prot_len, version):
     nuc, prot, feats, orfs = _one_by_one(seqs, nuc_len, prot_len, version)
     batch = encode_sequences(seqs, nuc_len, prot_len, version)

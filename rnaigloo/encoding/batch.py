@@ -62,13 +62,13 @@ def encode_into(
     starts = np.zeros(b + 1, dtype=np.int64)
     np.cumsum(lengths, out=starts[1:])
     tokens = _NUC_LUT[np.frombuffer("".join(sequences).encode("ascii", "replace"), dtype=np.uint8)]
-    row_of = np.repeat(np.arange(b, dtype=np.int64), lengths)  # the transcript of each base
     codes = _codes(tokens, starts)
 
-    orfs = _longest_orfs(codes, row_of, starts, lengths, five_prime_open, margin)
+    orfs = _longest_orfs(codes, starts, lengths, five_prime_open, margin)
     orf_start, orf_end, complete5, complete3 = orfs
     _windows(tokens, starts, lengths, orf_start, orf_end, nuc)
-    _features(tokens, codes, row_of, starts, lengths, orfs, prot, feats)
+    _kmer_features(tokens, codes, starts, lengths, feats)
+    _orf_features(codes, starts, lengths, orfs, prot, feats)
     return [
         Orf(s, e, f5, f3) if s else NO_ORF
         for s, e, f5, f3 in zip(orf_start.tolist(), orf_end.tolist(), complete5.tolist(), complete3.tolist())
@@ -96,12 +96,17 @@ def _tail(starts: np.ndarray, k: int) -> np.ndarray:
     return pos[pos >= np.repeat(first, k)]
 
 
-def _longest_orfs(codes, row_of, starts, lengths, five_prime_open, margin):
+def _row(positions: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """The transcript row of each position of the joined transcripts."""
+    return np.searchsorted(starts, positions, side="right") - 1
+
+
+def _longest_orfs(codes, starts, lengths, five_prime_open, margin):
     """Start, end (1-based), 5'- and 3'-completeness of each transcript's longest ORF (0: none)."""
     b = len(lengths)
     width = int(lengths.max()) + 1
     stop_pos = np.flatnonzero((codes == _STOPS[0]) | (codes == _STOPS[1]) | (codes == _STOPS[2]))
-    stop_row = row_of[stop_pos]
+    stop_row = _row(stop_pos, starts)
     stop_local = stop_pos - starts[stop_row]
     stop_keys = np.sort((stop_row * 3 + stop_local % 3) * width + stop_local)  # by (row, frame, position)
 
@@ -111,7 +116,7 @@ def _longest_orfs(codes, row_of, starts, lengths, five_prime_open, margin):
     atg3 = np.zeros(b, dtype=bool)
     atg_pos = np.flatnonzero(codes == _ATG)
     if atg_pos.size:
-        row = row_of[atg_pos]
+        row = _row(atg_pos, starts)
         local = atg_pos - starts[row]
         frame = local % 3
         group = row * 3 + frame
@@ -179,6 +184,14 @@ def _windows(tokens, starts, lengths, orf_start, orf_end, nuc) -> None:
         nuc[i, :width] = tokens[first : first + width]
 
 
+def _put_frequencies(out: np.ndarray, counts: np.ndarray) -> None:
+    """``out[i] = counts[i] / counts[i].sum()`` for rows with any count (float64 division,
+    as the per-transcript features divide)."""
+    totals = counts.sum(axis=1)
+    some = totals > 0
+    out[some] = counts[some] / totals[some, None]
+
+
 def _put_counts(out: np.ndarray, keys: np.ndarray, width: int, totals: np.ndarray | None = None) -> None:
     """Frequencies of codes per transcript row: ``keys`` are ``row * width + code``, and
     ``out[row, code] = count / total`` for rows whose total (default: the row's count of
@@ -198,8 +211,61 @@ def _put_sparse_counts(out: np.ndarray, keys: np.ndarray, width: int, totals: np
     out[row, seen % width] = counts / totals[row]
 
 
-def _features(tokens, codes, row_of, starts, lengths, orfs, prot, feats) -> None:
-    """The protein input and the hand-made features (``transcript_features``) of each row."""
+def _kmer_features(tokens, codes, starts, lengths, feats) -> None:
+    """The k-mer frequencies (k = 2, 3, 4) of each row's whole transcript.
+
+    One count over all bases, of the 4-mers; the 3-mers are their prefixes, plus the
+    3-mers that no 4-mer continues (at the 3' end or before an N), and the 2-mers
+    likewise from the 3-mers. Exact integer counts, as k-mer by k-mer.
+    """
+    b = len(lengths)
+    total = len(tokens)
+    bad = tokens == 5
+    c4 = np.zeros((b, 256), dtype=np.int64)
+    if total >= 4:
+        # a codon and the base after it, in the same transcript, without an N
+        key = codes[:-3].astype(np.int64)
+        key *= 4
+        key += tokens[3:]
+        key += np.repeat(np.arange(b, dtype=np.int64) * 256 - 1, lengths)[:-3]  # tokens are bases + 1
+        key[(codes[:-3] == _NO_CODON) | bad[3:]] = b * 256
+        ends = starts[1:][lengths >= 3] - 3
+        key[ends[ends < total - 3]] = b * 256  # the last codon of a transcript: its next base is the next one's
+        c4 = np.bincount(key, minlength=b * 256 + 1)[: b * 256].reshape(b, 256)
+    n_pos = np.flatnonzero(bad)
+    n_row = _row(n_pos, starts)
+    c3 = c4.reshape(b, 64, 4).sum(axis=2)
+    c3 += _unfollowed(codes, n_pos, n_row, starts, lengths, 3, lambda g: codes[g].astype(np.int64), 64)
+    c2 = c3.reshape(b, 16, 4).sum(axis=2)
+    t = tokens.astype(np.int64) - 1
+    c2 += _unfollowed(codes, n_pos, n_row, starts, lengths, 2, lambda g: 4 * t[g] + t[g + 1], 16, bad)
+    pos = 5
+    for counts in (c2, c3, c4):
+        width = counts.shape[1]
+        _put_frequencies(feats[:, pos : pos + width], counts)
+        pos += width
+    assert pos == 5 + sum(4**k for k in KMER_SIZES)
+
+
+def _unfollowed(codes, n_pos, n_row, starts, lengths, k, code_at, width, bad=None) -> np.ndarray:
+    """Per row, counts of the k-mers without an N that are not the prefix of a (k+1)-mer
+    without an N: the last k-mer of each transcript, and those just before an N."""
+    b = len(lengths)
+    last = lengths >= k
+    g = np.concatenate([starts[1:][last] - k, n_pos - k])
+    row = np.concatenate([np.flatnonzero(last), n_row])
+    inside = g >= starts[row]
+    g, row = g[inside], row[inside]
+    if k == 3:
+        ok = codes[g] < _NO_CODON
+    else:
+        ok = ~bad[g] & ~bad[g + 1]
+    g, row = g[ok], row[ok]
+    return np.bincount(row * width + code_at(g), minlength=b * width).reshape(b, width)
+
+
+def _orf_features(codes, starts, lengths, orfs, prot, feats) -> None:
+    """The protein input and the ORF features (``transcript_features``) of each row."""
     orf_start, orf_end, complete5, complete3 = orfs
     orf_len = np.where(orf_start > 0, orf_end - orf_start + 1, 0)
     b = len(lengths)
@@ -209,32 +275,7 @@ def _features(tokens, codes, row_of, starts, lengths, orfs, prot, feats) -> None
     feats[found, 2] = 1.0
     feats[found, 3] = complete5[found]
     feats[found, 4] = complete3[found]
-
-    # k-mer counts over whole transcripts; a k-mer that holds an N or runs into the next
-    # transcript gets the key b * width, past every row, and is not counted
-    total = len(tokens)
-    bad = tokens == 5
-    t = tokens.astype(np.int64) - 1
-    pos = 5
-    for k, width in ((2, 16), (3, 64), (4, 256)):
-        keys = np.full(total, b * width, dtype=np.int64)
-        if total >= k:
-            if k == 2:
-                kmer = 4 * t[:-1] + t[1:]
-                drop = bad[:-1] | bad[1:]
-            elif k == 3:  # the codon codes
-                kmer = codes[:-2].astype(np.int64)
-                drop = kmer == _NO_CODON
-            else:  # a codon and the base after it
-                kmer = 4 * codes[:-3].astype(np.int64) + t[3:]
-                drop = (codes[:-3] == _NO_CODON) | bad[3:]
-            kept = keys[: total - k + 1]
-            np.add(row_of[: total - k + 1] * width, kmer, out=kept)
-            kept[drop] = b * width
-            keys[_tail(starts, k - 1)] = b * width
-        _put_counts(feats[:, pos : pos + width], keys, width)
-        pos += width
-    assert pos == 5 + sum(4**k for k in KMER_SIZES)
+    pos = 5 + sum(4**k for k in KMER_SIZES)
 
     # the ORF's codons, without its stop: codon j of row r sits at base start - 1 + 3j
     last_base = np.where(complete3, orf_end - 3, orf_end)
