@@ -282,7 +282,7 @@ def _capped_threads(threads: int | None) -> int:
 
 def _load_classifier(models, threshold, engine: str, mixed_precision: bool, threads: int | None, debug: bool):
     """The classifier for ``classify`` and ``evaluate``; threads split as the engine needs."""
-    from rnaigloo.runtime import limit_numpy_threads, start_tensorflow
+    from rnaigloo.runtime import keep_freed_memory, limit_numpy_threads, start_tensorflow
 
     n = _capped_threads(threads)
     if debug:
@@ -293,6 +293,7 @@ def _load_classifier(models, threshold, engine: str, mixed_precision: bool, thre
         start_tensorflow(n, debug)
     else:
         limit_numpy_threads(1)  # parallelism comes from worker processes, one BLAS thread each
+        keep_freed_memory()  # with -t 1 this process scores
     from rnaigloo.classify.classifier import Classifier
 
     return Classifier.load(list(models), threshold, engine, mixed_precision, workers=n)

@@ -43,12 +43,13 @@ class WorkerError(RnaiglooError):
 def _worker_main(conn: Any, paths: list[str], threshold: float, rnaigloo_pid: int) -> None:
     """A worker: load the models, then score each batch the pipe brings until it closes."""
     server = lifeline.SERVER_PID
-    from rnaigloo.runtime import die_with_parent, limit_numpy_threads
+    from rnaigloo.runtime import die_with_parent, keep_freed_memory, limit_numpy_threads
 
     die_with_parent(server if server not in (None, os.getpid()) else rnaigloo_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     limit_numpy_threads(1)
+    keep_freed_memory()
     try:
         clf = Classifier.load(paths, threshold, engine="numpy")
     except BaseException as err:  # sent to the parent, which reports it in one line
