@@ -48,15 +48,15 @@ def groups(lengths: np.ndarray) -> list[tuple[int, int]]:
 
 def encode_into(
     sequences: list[str],
+    lengths: np.ndarray,
     nuc: np.ndarray,
     prot: np.ndarray,
     feats: np.ndarray,
     five_prime_open: bool,
     margin: float,
 ) -> list[Orf]:
-    """Fill zeroed rows ``nuc``, ``prot`` and ``feats`` for ``sequences``; their ORFs, in order."""
+    """Fill zeroed rows ``nuc``, ``prot`` and ``feats`` for ``sequences`` (of ``lengths``); their ORFs, in order."""
     b = len(sequences)
-    lengths = np.fromiter(map(len, sequences), dtype=np.int64, count=b)
     if b == 0:
         return []
     starts = np.zeros(b + 1, dtype=np.int64)
@@ -184,20 +184,15 @@ def _windows(tokens, starts, lengths, orf_start, orf_end, nuc) -> None:
         nuc[i, :width] = tokens[first : first + width]
 
 
-def _put_frequencies(out: np.ndarray, counts: np.ndarray) -> None:
-    """``out[i] = counts[i] / counts[i].sum()`` for rows with any count (float64 division,
-    as the per-transcript features divide)."""
-    totals = counts.sum(axis=1)
-    some = totals > 0
-    out[some] = counts[some] / totals[some, None]
+def _row_counts(keys: np.ndarray, b: int, width: int) -> np.ndarray:
+    """Counts per transcript row, shape ``(b, width)``, of ``keys`` = ``row * width + code``
+    (a key of ``b * width`` or more is not counted)."""
+    return np.bincount(keys, minlength=b * width)[: b * width].reshape(b, width)
 
 
-def _put_counts(out: np.ndarray, keys: np.ndarray, width: int, totals: np.ndarray | None = None) -> None:
-    """Frequencies of codes per transcript row: ``keys`` are ``row * width + code``, and
-    ``out[row, code] = count / total`` for rows whose total (default: the row's count of
-    keys) is above 0, in float64 as the per-transcript features divide."""
-    b = out.shape[0]
-    counts = np.bincount(keys, minlength=b * width)[: b * width].reshape(b, width)
+def _put_frequencies(out: np.ndarray, counts: np.ndarray, totals: np.ndarray | None = None) -> None:
+    """``out[i] = counts[i] / totals[i]`` (default: the row's sum) for rows with a total
+    above 0, in float64 as the per-transcript features divide."""
     if totals is None:
         totals = counts.sum(axis=1)
     some = totals > 0
@@ -205,7 +200,7 @@ def _put_counts(out: np.ndarray, keys: np.ndarray, width: int, totals: np.ndarra
 
 
 def _put_sparse_counts(out: np.ndarray, keys: np.ndarray, width: int, totals: np.ndarray) -> None:
-    """:func:`_put_counts` for wide, sparse codes: only the codes seen are divided."""
+    """:func:`_put_frequencies` of keyed counts for wide, sparse codes: only the codes seen are divided."""
     seen, counts = np.unique(keys, return_counts=True)
     row = seen // width
     out[row, seen % width] = counts / totals[row]
@@ -231,14 +226,18 @@ def _kmer_features(tokens, codes, starts, lengths, feats) -> None:
         key[(codes[:-3] == _NO_CODON) | bad[3:]] = b * 256
         ends = starts[1:][lengths >= 3] - 3
         key[ends[ends < total - 3]] = b * 256  # the last codon of a transcript: its next base is the next one's
-        c4 = np.bincount(key, minlength=b * 256 + 1)[: b * 256].reshape(b, 256)
+        c4 = _row_counts(key, b, 256)
     n_pos = np.flatnonzero(bad)
     n_row = _row(n_pos, starts)
     c3 = c4.reshape(b, 64, 4).sum(axis=2)
-    c3 += _unfollowed(codes, n_pos, n_row, starts, lengths, 3, lambda g: codes[g].astype(np.int64), 64)
+    g, row = _unfollowed(n_pos, n_row, starts, lengths, 3)
+    ok = codes[g] < _NO_CODON
+    c3 += _row_counts(row[ok] * 64 + codes[g[ok]], b, 64)
     c2 = c3.reshape(b, 16, 4).sum(axis=2)
-    t = tokens.astype(np.int64) - 1
-    c2 += _unfollowed(codes, n_pos, n_row, starts, lengths, 2, lambda g: 4 * t[g] + t[g + 1], 16, bad)
+    g, row = _unfollowed(n_pos, n_row, starts, lengths, 2)
+    ok = ~bad[g] & ~bad[g + 1]
+    g, row = g[ok], row[ok]
+    c2 += _row_counts(row * 16 + 4 * (tokens[g].astype(np.int64) - 1) + tokens[g + 1] - 1, b, 16)
     pos = 5
     for counts in (c2, c3, c4):
         width = counts.shape[1]
@@ -247,21 +246,14 @@ def _kmer_features(tokens, codes, starts, lengths, feats) -> None:
     assert pos == 5 + sum(4**k for k in KMER_SIZES)
 
 
-def _unfollowed(codes, n_pos, n_row, starts, lengths, k, code_at, width, bad=None) -> np.ndarray:
-    """Per row, counts of the k-mers without an N that are not the prefix of a (k+1)-mer
-    without an N: the last k-mer of each transcript, and those just before an N."""
-    b = len(lengths)
+def _unfollowed(n_pos, n_row, starts, lengths, k) -> tuple[np.ndarray, np.ndarray]:
+    """Positions and rows of the k-mers that no (k+1)-mer without an N continues: the last
+    k-mer of each transcript and those just before an N (the caller drops those holding an N)."""
     last = lengths >= k
     g = np.concatenate([starts[1:][last] - k, n_pos - k])
     row = np.concatenate([np.flatnonzero(last), n_row])
     inside = g >= starts[row]
-    g, row = g[inside], row[inside]
-    if k == 3:
-        ok = codes[g] < _NO_CODON
-    else:
-        ok = ~bad[g] & ~bad[g + 1]
-    g, row = g[ok], row[ok]
-    return np.bincount(row * width + code_at(g), minlength=b * width).reshape(b, width)
+    return g[inside], row[inside]
 
 
 def _orf_features(codes, starts, lengths, orfs, prot, feats) -> None:
@@ -288,9 +280,10 @@ def _orf_features(codes, starts, lengths, orfs, prot, feats) -> None:
     prot[row[shown], j[shown]] = amino[shown]
 
     known = codons < _NO_CODON
-    _put_counts(feats[:, pos : pos + 64], np.where(known, row * 64 + codons, b * 64), 64)
+    _put_frequencies(feats[:, pos : pos + 64], _row_counts(np.where(known, row * 64 + codons, b * 64), b, 64))
     pos += 64
-    _put_counts(feats[:, pos : pos + N_AA_TOKENS], row * N_AA_TOKENS + amino - 1, N_AA_TOKENS, n_codons)
+    aa = _row_counts(row * N_AA_TOKENS + amino - 1, b, N_AA_TOKENS)
+    _put_frequencies(feats[:, pos : pos + N_AA_TOKENS], aa, n_codons)
     pos += N_AA_TOKENS
     # in-frame hexamers: codon j and j + 1 of the same ORF, neither with an N
     pair = (j[:-1] + 1 == j[1:]) & known[:-1] & known[1:]

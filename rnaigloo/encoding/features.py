@@ -377,5 +377,5 @@ def encode_sequences(
     orfs: list[Orf] = []
     for first, stop in groups(lengths):
         rows = slice(first, stop)
-        orfs += encode_into(sequences[rows], nuc[rows], prot[rows], feats[rows], five_prime_open, margin)
+        orfs += encode_into(sequences[rows], lengths[rows], nuc[rows], prot[rows], feats[rows], five_prime_open, margin)
     return EncodedBatch(nuc, prot, feats, orfs, lengths)
