@@ -22,14 +22,14 @@ MIN_CODING_OVERLAP = 150
 KINDS = ("window", "5prime", "3prime")
 
 
-
 def crop_flanks(seq: str, orf: Orf, rng: np.random.Generator) -> str:
     """A copy of ``seq`` with a random share of each flank of its longest ORF cut off.
 
     The ORF itself is kept whole, so the label stays true (it stays the longest ATG
-    ORF; a crop can open a longer frame at the new 5' end, as assemblies do); without an ORF the two halves of the transcript are the flanks. Used to
-    show the network transcripts with shorter, varied UTRs (partial assemblies,
-    species with short UTRs), so that it cannot lean on UTR length.
+    ORF; a crop can open a longer frame at the new 5' end, as assemblies do); without
+    an ORF the two halves of the transcript are the flanks. Used to show the network
+    transcripts with shorter, varied UTRs (partial assemblies, species with short
+    UTRs), so that it cannot lean on UTR length.
     """
     n = len(seq)
     if orf.found:

@@ -52,29 +52,26 @@ def sample_weights(labels: np.ndarray, lengths: np.ndarray, balance: float) -> t
     the class weights. Values between mix the two (a weighted geometric mean).
     """
     labels = np.asarray(labels)
-    lengths = np.asarray(lengths)
     by_class = class_weights(labels)
     base = np.where(labels == 1, by_class[1], by_class[0])
     within = base.copy()
-    bins = np.digitize(lengths, LENGTH_EDGES)
-    table = []
-    for b in range(len(LENGTH_EDGES) + 1):
-        in_bin = bins == b
-        n1 = int(np.count_nonzero(in_bin & (labels == 1)))
-        n0 = int(np.count_nonzero(in_bin)) - n1
-        if n0 and n1:
-            within[in_bin & (labels == 1)] = (n0 + n1) / (2 * n1)
-            within[in_bin & (labels == 0)] = (n0 + n1) / (2 * n0)
-        low = 0 if b == 0 else LENGTH_EDGES[b - 1]
-        high = LENGTH_EDGES[b] if b < len(LENGTH_EDGES) else None
-        table.append({"from": low, "to": high, "coding": n1, "noncoding": n0})
+    bins = np.digitize(np.asarray(lengths), LENGTH_EDGES)
+    masks = [bins == b for b in range(len(LENGTH_EDGES) + 1)]
+    for in_bin in masks:
+        if len(np.unique(labels[in_bin])) == 2:  # sklearn's 'balanced' within the bin
+            in_bin_weights = class_weights(labels[in_bin])
+            within[in_bin] = np.where(labels[in_bin] == 1, in_bin_weights[1], in_bin_weights[0])
     weights = base ** (1.0 - balance) * within**balance
     weights = weights / weights.mean() if len(weights) else weights
-    for row, b in zip(table, range(len(table))):
-        in_bin = bins == b
+    table = []
+    for low, high, in_bin in zip((0, *LENGTH_EDGES), (*LENGTH_EDGES, None), masks):
+        row: dict[str, object] = {"from": low, "to": high}
+        for key, label in (("coding", 1), ("noncoding", 0)):
+            row[key] = int(np.count_nonzero(in_bin & (labels == label)))
         for key, label in (("coding", 1), ("noncoding", 0)):
             chosen = weights[in_bin & (labels == label)]
             row[f"{key}_weight"] = round(float(chosen[0]), 4) if len(chosen) else None
+        table.append(row)
     summary = {"class_weights": by_class, "length_balance": balance}
     if balance:
         summary["length_bins"] = table

@@ -127,12 +127,11 @@ def train(
     t_enc = time.time()
     enc = encode_sequences(data.sequences, cfg["nuc_len"], cfg["prot_len"])
     encode_seconds = time.time() - t_enc
-    lengths = np.fromiter(map(len, data.sequences), dtype=np.int64, count=len(data.sequences))
     if not cfg["augment"] and not cfg["fragments"]:
         del data.sequences  # only cropping and pieces need the text again
     y = data.labels.astype(np.float32)
     weights = np.ones(len(y), dtype=np.float32)  # the validation rows are not weighted
-    weights[train_idx], weighting = sample_weights(data.labels[train_idx], lengths[train_idx], cfg["length_balance"])
+    weights[train_idx], weighting = sample_weights(data.labels[train_idx], enc.lengths[train_idx], cfg["length_balance"])
 
     settings = {
         "config": cfg,
