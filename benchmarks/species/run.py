@@ -83,14 +83,22 @@ def held_out_sets(split: Path, work: Path) -> list[TestSet]:
 
 def validation_sets(train_dir: Path, seed: int, fraction: float) -> list[TestSet]:
     """The validation rows ``rnaigloo train`` keeps aside from train_dir's files, per species, + pieces."""
-    from rnaigloo_names import read_labelled, split_validation
+    from rnaigloo.io.labelled import gene_key, iter_labelled
+    from rnaigloo.training.data import split_validation
 
-    data = read_labelled([str(train_dir / "train_coding.fa.gz")], [str(train_dir / "train_noncoding.fa.gz")])
-    _, val_idx = split_validation(data.labels, data.groups, fraction, seed)
-    species = _species_of(train_dir)
+    # the records in the order and with the groups that read_labelled gives train
+    seqs, labels, groups, species = [], [], [], []
+    for label, _, rec in iter_labelled([str(train_dir / "train_coding.fa.gz")], [str(train_dir / "train_noncoding.fa.gz")]):
+        seqs.append(rec.sequence)
+        labels.append(label)
+        groups.append(gene_key(rec.header, rec.id))
+        tag = [w for w in rec.header.split() if w.startswith("species=")]
+        species.append(tag[0].split("=", 1)[1] if tag else "human")
+    labels = np.asarray(labels, dtype=np.int64)
+    _, val_idx = split_validation(labels, groups, fraction, seed)
     sp = np.array([species[i] for i in val_idx])
-    seqs = [data.sequences[i] for i in val_idx]
-    y = data.labels[val_idx]
+    seqs = [seqs[i] for i in val_idx]
+    y = labels[val_idx]
     sets = []
     for name in ("human", *SPECIES):
         mask = sp == name
@@ -104,18 +112,8 @@ def validation_sets(train_dir: Path, seed: int, fraction: float) -> list[TestSet
     return sets
 
 
-def _species_of(train_dir: Path) -> list[str]:
-    out = []
-    for cls in ("coding", "noncoding"):
-        with gzip.open(train_dir / f"train_{cls}.fa.gz", "rt") as fh:
-            for h, _ in SimpleFastaParser(fh):
-                tag = [w for w in h.split() if w.startswith("species=")]
-                out.append(tag[0].split("=", 1)[1] if tag else "human")
-    return out
-
-
 def score_model(path: str, seqs: list[str]) -> tuple[np.ndarray, float, float]:
-    from rnaigloo_names import Classifier
+    from rnaigloo.classify.classifier import Classifier
 
     clf = Classifier.load([path])
     t = time.time()
@@ -131,30 +129,25 @@ def score_cpc2(seqs: list[str]) -> tuple[np.ndarray, np.ndarray, float] | None:
 
 def orf_lengths(seqs: list[str]) -> np.ndarray:
     """Longest ATG-initiated ORF (0.1's search), the baseline's score."""
-    from rnaigloo_names import atg_orf_length
+    from rnaigloo.encoding.features import longest_orf, nucleotide_tokens
 
-    return np.array([atg_orf_length(s) for s in seqs], dtype=float)
+    return np.array([longest_orf(nucleotide_tokens(s), five_prime_open=False).length for s in seqs], dtype=float)
 
 
 def metrics(y: np.ndarray, calls: np.ndarray, scores: np.ndarray, probability: bool) -> dict:
-    from sklearn.metrics import matthews_corrcoef, roc_auc_score
+    """A tool's figures on one set: its own calls (1 coding), and its scores for AUROC and Brier."""
+    from sklearn.metrics import roc_auc_score
+
+    from rnaigloo.evaluate.metrics import brier_score, compute_metrics
 
     y = y.astype(int)
-    calls = calls.astype(int)
-    tp = int(((calls == 1) & (y == 1)).sum())
-    tn = int(((calls == 0) & (y == 0)).sum())
-    pos, neg = int(y.sum()), int((1 - y).sum())
-    both = pos > 0 and neg > 0
-    return {
-        "n": len(y),
-        "coding": pos,
-        "sensitivity": tp / pos if pos else None,
-        "specificity": tn / neg if neg else None,
-        "accuracy": float((calls == y).mean()) if len(y) else None,
-        "mcc": float(matthews_corrcoef(y, calls)) if both else None,
-        "auroc": float(roc_auc_score(y, scores)) if both else None,
-        "brier": float(np.mean((scores - y) ** 2)) if probability and len(y) else None,
-    }
+    names = ("sensitivity", "specificity", "accuracy", "mcc", "auroc", "brier")
+    if not len(y):
+        return {"n": 0, "coding": 0, **dict.fromkeys(names)}
+    m = compute_metrics(y, calls.astype(float), 0.5)  # scores of 0/1 at 0.5: the calls as made
+    m["auroc"] = float(roc_auc_score(y, scores)) if m["auroc"] is not None else None
+    m["brier"] = brier_score(y, scores) if probability else None
+    return {"n": len(y), "coding": int(y.sum()), **{k: m[k] for k in names}}
 
 
 def subsets(ts: TestSet, bins: bool) -> list[tuple[str, np.ndarray]]:
@@ -336,9 +329,9 @@ def main() -> None:
     args = ap.parse_args()
     models, loso = _named(args.model, "-m"), _named(args.loso, "--loso")
 
-    from rnaigloo_names import start
+    from rnaigloo.runtime import start_tensorflow
 
-    start()
+    start_tensorflow()
     if args.validation:
         sets = validation_sets(args.train_dir or args.work, args.seed, args.val_fraction)
     else:
