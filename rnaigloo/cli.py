@@ -236,7 +236,7 @@ def classify(
         from rnaigloo.io.files import is_stdout
 
         where = "stdout" if is_stdout(output) else output
-        skipped = f"; {len(annotated.problems)} annotated transcript(s) skipped" if annotated and annotated.problems else ""
+        skipped = f"; {len(annotated.problems)} annotated transcript(s) skipped" if annotated is not None and annotated.problems else ""
         stderr.write(
             f"rnaigloo: {counts['records']} transcripts ({counts['coding']} coding, {counts['noncoding']} "
             f"non-coding at threshold {classifier.threshold:.3f}) -> {where}{skipped}\n"
@@ -422,10 +422,15 @@ def train(
 
     # everything is checked before TensorFlow loads: a typo costs a second, not twenty
     annotation_files = [*coding_gtf, *noncoding_gtf, genome] if genome else []
+    init_files = []
+    if init_from is not None:
+        from rnaigloo.training.start import model_path
+
+        init_files = _model_files([str(model_path(init_from))])  # the model trained on may not be overwritten
     check_train_arguments(
         coding, noncoding, output, overrides,
         epochs=epochs, batch_size=batch_size, patience=patience, seed=seed, val_fraction=val_fraction,
-        other_inputs=[*annotation_files, *([config_file] if config_file else [])],
+        other_inputs=[*annotation_files, *init_files, *([config_file] if config_file else [])],
         need_sources=False,  # the options above were checked as usage errors
     )  # fmt: skip
     log = (lambda msg: None) if quiet else (lambda msg: print(f"rnaigloo: {msg}", file=stderr))

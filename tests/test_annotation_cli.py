@@ -218,3 +218,39 @@ def test_init_from_a_model_without_pieces_keeps_training_without_them():
     assert initial_model("human", None).config["fragments"] == 0.0
     assert initial_model("human", {"fragments": 0.2}).config["fragments"] == 0.2  # a training setting
     assert initial_model("multispecies", None).config["fragments"] == DEFAULT_CONFIG["fragments"]
+
+
+def test_classify_says_how_many_were_skipped_when_all_were(small, tmp_path):
+    genome, _ = small
+    ann = write_text(tmp_path / "a.gtf", 'chrZ\tt\texon\t1\t50\t.\t+\t.\tgene_id "g"; transcript_id "tx_on_chrZ";\n')
+    skip = run_cli("classify", "--genome", genome, "--gtf", ann, "-o", tmp_path / "out.tsv", "--skip-bad-transcripts")
+    assert skip.code == 0, skip.stderr
+    assert "1 annotated transcript(s) skipped" in skip.stderr
+
+
+def test_corrupt_compressed_annotation_is_one_line(small, tmp_path):
+    import gzip
+
+    from test_cli_errors import assert_one_error_line
+
+    genome, _ = small
+    data = bytearray(gzip.compress(gtf_text().encode() * 50))
+    data[10] = 0xFF  # the first deflate block header: a reserved block type
+    ann = tmp_path / "a.gtf.gz"
+    ann.write_bytes(bytes(data))
+    result = run_cli("classify", "--genome", genome, "--gtf", ann, "-o", tmp_path / "out.tsv")
+    assert_one_error_line(result, str(ann), "corrupt compressed data")
+    assert not (tmp_path / "out.tsv").exists()
+
+
+def test_init_from_is_checked_before_training_and_never_overwritten(tmp_path, trained_from_fasta):
+    from test_cli_errors import assert_one_error_line
+
+    s, base, _ = trained_from_fasta
+    fasta = ["--coding", s["coding_fa"], "--noncoding", s["noncoding_fa"]]
+    missing = run_cli("train", *fasta, "-o", tmp_path / "x.keras", "--init-from", tmp_path / "nope.keras")
+    assert_one_error_line(missing, "--init-from", "nope.keras")
+    before = base.read_bytes()
+    same = run_cli("train", *fasta, "-o", base, "--init-from", base)
+    assert_one_error_line(same, str(base), "is an input")
+    assert base.read_bytes() == before

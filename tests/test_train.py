@@ -296,3 +296,18 @@ def test_length_balance_changes_training_and_is_on_the_card(tmp_path):
     assert sum(b["coding"] for b in bins) == train["coding"] and sum(b["noncoding"] for b in bins) == train["noncoding"]
     assert "length_bins" not in cards["plain"]["training"]
     assert set(cards["plain"]["training"]["class_weights"]) == {"0", "1"}
+
+
+def test_stdin_is_counted_under_its_name_as_given(tmp_path, monkeypatch):
+    import io
+    import sys
+
+    from rnaigloo.io.labelled import read_labelled
+
+    coding = tmp_path / "c.fa"
+    coding.write_text(">c1\nATGAAATAA\n")
+    noncoding = tmp_path / "n.fa"
+    noncoding.write_text(">n1\nCCCCCC\n")
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b">c2\nATGCCCTAA\n")))
+    data = read_labelled([str(coding), "-"], [str(noncoding)])
+    assert data.files == {str(coding): 1, "-": 1, str(noncoding): 1}

@@ -30,10 +30,13 @@ for some single-exon transcripts) is read on the plus strand and counted.
 
 from __future__ import annotations
 
+import gzip
 import io
 import itertools
+import lzma
 import os
 import re
+import zlib
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
@@ -234,6 +237,8 @@ def read_annotation(path: str | os.PathLike) -> Annotation:
         raise InputError(f"{name}: not UTF-8 text after line {line_no}; expected GTF or GFF3") from None
     except EOFError:
         raise InputError(f"{name}: compressed stream ends early (truncated download?) after line {line_no}") from None
+    except (gzip.BadGzipFile, zlib.error, lzma.LZMAError) as err:
+        raise InputError(f"{name}: corrupt compressed data after line {line_no}: {err}") from None
     except OSError as err:
         raise InputError(f"{name}: cannot read past line {line_no}: {err}") from None
     if fmt is None or not exon_lines:

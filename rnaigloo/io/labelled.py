@@ -58,11 +58,13 @@ def read_labelled(coding: Sequence[Source], noncoding: Sequence[Source], need_no
     labels: list[int] = []
     groups: list[str] = []
     files: dict[str, int] = {}
-    for label, _, rec in iter_labelled(coding, noncoding):
+    for label, source, rec in iter_labelled(coding, noncoding):
         sequences.append(rec.sequence)
         labels.append(label)
         groups.append(gene_key(rec.header, rec.id))
-        files[rec.source] = files.get(rec.source, 0) + 1
+        # a FASTA file is counted under its name as given ('-' for stdin), an annotation per file
+        name = rec.source if hasattr(source, "per_file") else str(source)
+        files[name] = files.get(name, 0) + 1
     for source in (*coding, *noncoding):
         for name in source.per_file() if hasattr(source, "per_file") else [str(source)]:
             files.setdefault(name, 0)
