@@ -14,7 +14,7 @@ import os
 import signal
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -201,7 +201,7 @@ def classify(
         if path == "-":
             raise click.UsageError(f"{name} needs a file name; stdout is for the TSV")
     _require_inputs(inputs)
-    log = (lambda msg: None) if quiet else (lambda msg: stderr.write(f"rnaigloo: {msg}\n"))
+    log = _logger(quiet, stderr)
     annotated = _annotated(genome, gtfs, skip_bad_transcripts, log)
     from rnaigloo.io.files import check_outputs
 
@@ -241,6 +241,11 @@ def classify(
             f"rnaigloo: {counts['records']} transcripts ({counts['coding']} coding, {counts['noncoding']} "
             f"non-coding at threshold {classifier.threshold:.3f}) -> {where}{skipped}\n"
         )
+
+
+def _logger(quiet: bool, stderr: IO[str]) -> Callable[[str], None]:
+    """Where a command's notes go: ``rnaigloo: MSG`` lines on stderr, or nowhere with ``-q``."""
+    return (lambda msg: None) if quiet else (lambda msg: stderr.write(f"rnaigloo: {msg}\n"))
 
 
 def _model_files(models: Sequence[str]) -> list[str]:
@@ -433,7 +438,7 @@ def train(
         other_inputs=[*annotation_files, *init_files, *([config_file] if config_file else [])],
         need_sources=False,  # the options above were checked as usage errors
     )  # fmt: skip
-    log = (lambda msg: None) if quiet else (lambda msg: print(f"rnaigloo: {msg}", file=stderr))
+    log = _logger(quiet, stderr)
     coding_sources: list[Any] = list(coding)
     noncoding_sources: list[Any] = list(noncoding)
     if coding_gtf:
@@ -589,7 +594,7 @@ def split(
     _require_inputs(inputs)
     from rnaigloo.io.shards import split_fasta
 
-    log = (lambda msg: None) if quiet else (lambda msg: print(f"rnaigloo: {msg}", file=stderr))
+    log = _logger(quiet, stderr)
     written = split_fasta(inputs, shards, out_dir, batch_size=batch_size, gzipped=gzipped, log=log)
     log(f"{sum(s.records for s in written)} records -> {len(written)} shards in {out_dir}")
 

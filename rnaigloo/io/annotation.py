@@ -76,7 +76,7 @@ class Transcript:
 
     @property
     def end(self) -> int:
-        return max(e for _, e in self.exons)
+        return self.exons[-1][1]  # sorted and without overlaps (see _assemble)
 
     @property
     def length(self) -> int:

@@ -12,6 +12,7 @@ transcript ID, so that ``classify`` and ``train`` take them where they take FAST
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -51,9 +52,8 @@ class AnnotatedTranscripts:
         self.annotations: list[Annotation] = [read_annotation(p) for p in annotations]
         self.problems: list[Problem] = []
         self.transcripts: list[Transcript] = []
-        missing_hint = ""
         with Genome(genome) as g:
-            names = list(g.lengths)[:3]
+            names = itertools.islice(g.lengths, 3)  # not a list of every contig of a fragmented assembly
             missing_hint = f" (the genome's sequences are named {', '.join(map(repr, names))}, ...)"
             for ann in self.annotations:
                 self.problems.extend(ann.problems)

@@ -102,8 +102,9 @@ def shuffled_negatives(
     """
     if not 1 <= k <= 12:
         raise InputError(f"--shuffle-k must be between 1 and 12, found {k}")
-    out = [klet_shuffle(s.upper(), k, np.random.default_rng([seed, 1, i])) for i, s in enumerate(sequences)]
-    unchanged = sum(a == b.upper() for a, b in zip(out, sequences))
+    upper = [s.upper() for s in sequences]
+    out = [klet_shuffle(s, k, np.random.default_rng([seed, 1, i])) for i, s in enumerate(upper)]
+    unchanged = sum(a == b for a, b in zip(out, upper))
     return Negatives(
         ids=[f"shuffle{k}:{i}" for i in ids],
         sequences=out,
@@ -181,7 +182,7 @@ def intergenic_windows(
             if start + want - 1 > e:
                 continue
             seq = genome.fetch(chrom, start, start + want - 1)
-            if seq.upper().count("N") > max_n_fraction * want:
+            if seq.count("N") + seq.count("n") > max_n_fraction * want:
                 n_rejected += 1
                 continue
             strand = "-" if rng.random() < 0.5 else "+"
