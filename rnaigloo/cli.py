@@ -201,15 +201,15 @@ def classify(
         if path == "-":
             raise click.UsageError(f"{name} needs a file name; stdout is for the TSV")
     _require_inputs(inputs)
-    log = _logger(quiet, stderr)
-    annotated = _annotated(genome, gtfs, skip_bad_transcripts, log)
     from rnaigloo.io.files import check_outputs
 
     annotation_files = [*gtfs, genome] if gtfs else []
-    check_outputs(
+    check_outputs(  # before the annotation is read: it only needs the names
         {"-o": output, "--protein-fasta": protein_fasta, "--cds-fasta": cds_fasta},
         [*inputs, *annotation_files, *_model_files(models)],
     )
+    log = _logger(quiet, stderr)
+    annotated = _annotated(genome, gtfs, skip_bad_transcripts, log)
     classifier = _load_classifier(models, threshold, engine, mixed_precision, threads, debug)
     from rnaigloo.classify.run import classify_to_files
     from rnaigloo.io.fasta import read_many
