@@ -361,6 +361,14 @@ def _parse_settings(config_file: str | None, settings: tuple[str, ...]) -> dict[
 @click.option("--patience", type=click.IntRange(min=1), default=4, help="Epochs without a better validation loss before stopping.")
 @click.option("--config", "config_file", metavar="JSON", help="JSON file of model settings (see README).")
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="One model setting, e.g. --set nuc_patches=600 (repeatable).")
+@click.option(
+    "--encoding",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="Encoding version (ORF search) to train with: 3 (the default; a 5'-open frame counts when 1.5x the longest "
+    "ATG ORF), 2 (when longer), 1 (0.1's ATG-only search); with --init-from, that model's.",
+)
 @click.option("--resume", is_flag=True, help="Continue an interrupted run from its checkpoint (same command, same data).")
 @click.option(
     "--mixed-precision",
@@ -397,6 +405,7 @@ def train(
     patience: int,
     config_file: str | None,
     settings: tuple[str, ...],
+    encoding: int | None,
     resume: bool,
     mixed_precision: bool,
     devices: str,
@@ -423,7 +432,11 @@ def train(
     if noncoding_mode == "intergenic" and not coding_gtf:
         raise click.UsageError("--noncoding-mode intergenic needs --genome and --coding-gtf (to know where the genes are)")
     overrides = _parse_settings(config_file, settings)
+    from rnaigloo.encoding.features import ENCODING_VERSIONS
     from rnaigloo.training.arguments import check_train_arguments
+
+    if encoding is not None and encoding not in ENCODING_VERSIONS:
+        raise click.BadParameter(f"expected one of {', '.join(map(str, ENCODING_VERSIONS))}, found {encoding}", param_hint="--encoding")
 
     # everything is checked before TensorFlow loads: a typo costs a second, not twenty
     annotation_files = [*coding_gtf, *noncoding_gtf, genome] if genome else []
@@ -468,6 +481,7 @@ def train(
         resume=resume,
         mixed_precision=mixed_precision,
         devices=devices,
+        encoding=encoding,
         verbose=verbose,
         log=log,
     )

@@ -56,6 +56,7 @@ def model_card(
     training: dict[str, Any],
     validation_metrics: dict[str, Any],
     versions: dict[str, str],
+    encoding: int = ENCODING_VERSION,
 ) -> dict[str, Any]:
     """The model card (before :func:`rnaigloo.network.modelfile.save_model` adds the file's hash)."""
     return {
@@ -65,7 +66,7 @@ def model_card(
         "threshold": threshold,
         "threshold_rule": "maximum MCC on the validation set",
         "config": config,
-        "encoding": {"version": ENCODING_VERSION, "n_features": N_FEATURES},
+        "encoding": {"version": encoding, "n_features": N_FEATURES},
         "training_data": data,
         "training": training,
         "validation_metrics": validation_metrics,

@@ -5,13 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 from rnaigloo.architecture import FEATURES, NUCLEOTIDES, PROTEINS
-from rnaigloo.encoding.features import encode_sequences
+from rnaigloo.encoding.features import ENCODING_VERSION, encode_sequences
 from rnaigloo.training.augment import crop_flanks, random_piece
 
 
 def make_dataset(
-    enc, y, idx, weights, batch_size, seed, epochs, first_epoch, sequences=None, augment=0.0, fragments=0.0
-):
+    enc, y, idx, weights, batch_size, seed, epochs, first_epoch, sequences=None, augment=0.0, fragments=0.0,
+    version=ENCODING_VERSION,
+):  # fmt: skip
     """A tf.data pipeline over the rows ``idx`` of the encoded arrays.
 
     ``weights`` holds a training weight for every row of the arrays (None: all 1).
@@ -22,7 +23,8 @@ def make_dataset(
     (:func:`crop_flanks`) with that probability in each epoch, drawn from a generator
     seeded by ``(seed, epoch, row)``, and encoded again; with ``fragments`` > 0, with
     that probability (drawn from the same generator, after cropping's share) it is
-    replaced by a window or a 5'/3' truncation (:func:`random_piece`).
+    replaced by a window or a 5'/3' truncation (:func:`random_piece`); the pieces are
+    encoded with encoding ``version``, as the rows were.
     Validation (``epochs`` None):
     the rows in order, once.
     """
@@ -45,7 +47,7 @@ def make_dataset(
                     cropped.append(random_piece(sequences[row], enc.orfs[row], bool(y[row] > 0.5), rng))
                     where.append(i)
             if cropped:
-                again = encode_sequences(cropped, nuc.shape[1], prot.shape[1])
+                again = encode_sequences(cropped, nuc.shape[1], prot.shape[1], version)
                 n[where], p[where], f[where] = again.nucleotides, again.proteins, again.features
         return n, p, f, y[rows], w[rows]
 

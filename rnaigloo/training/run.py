@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from rnaigloo.encoding.features import encode_sequences
+from rnaigloo.encoding.features import ENCODING_VERSION, ENCODING_VERSIONS, encode_sequences
 from rnaigloo.evaluate.metrics import best_mcc_threshold, calibration_summary, compute_metrics
 from rnaigloo.io.files import write_json_atomic
 from rnaigloo.io.labelled import Source, read_labelled
@@ -64,6 +64,7 @@ def train(
     resume: bool = False,
     mixed_precision: bool = False,
     devices: str = "all",
+    encoding: int | None = None,
     verbose: int = 1,
     log: Callable[[str], None] = lambda msg: print(msg, file=sys.stderr),
 ) -> TrainResult:
@@ -99,6 +100,9 @@ def train(
         mixed_precision: compute in float16 (GPU) or bfloat16 (CPU), weights in float32.
         devices: ``all`` (every GPU, mirrored when more than one; else the CPU), ``cpu``,
             or GPU indices such as ``0,1``.
+        encoding: the encoding version (ORF search and features) the model reads
+            transcripts with; default the latest, or with ``init_from`` that model's
+            (which may not be changed).
         verbose: 0 silent, 1 progress bar, 2 a line per epoch.
         log: where messages go.
     """
@@ -114,6 +118,7 @@ def train(
     )  # fmt: skip
     if init is not None:
         cfg["seed"] = init.config["seed"]  # the patch positions come with the weights
+    version = _encoding_version(encoding, init)
     from rnaigloo.training.devices import choose_devices
 
     placement = choose_devices(devices)  # before the data is read: a wrong --devices fails at once
@@ -125,7 +130,7 @@ def train(
     train_idx, val_idx = split_validation(data.labels, data.groups, val_fraction, seed)
 
     t_enc = time.time()
-    enc = encode_sequences(data.sequences, cfg["nuc_len"], cfg["prot_len"])
+    enc = encode_sequences(data.sequences, cfg["nuc_len"], cfg["prot_len"], version)
     encode_seconds = time.time() - t_enc
     if not cfg["augment"] and not cfg["fragments"]:
         del data.sequences  # only cropping and pieces need the text again
@@ -142,6 +147,7 @@ def train(
         "patience": patience,
         "mixed_precision": mixed_precision,
         "negatives": negatives,
+        "encoding": version,
         "init_from": init.summary if init else None,
         "files": data.files,
         "n": len(y),
@@ -165,6 +171,7 @@ def train(
         train_ds = make_dataset(
             enc, y, train_idx, weights, global_batch, seed, epochs, state["epoch"],
             sequences=getattr(data, "sequences", None), augment=cfg["augment"], fragments=cfg["fragments"],
+            version=version,
         )  # fmt: skip
         val_ds = make_dataset(enc, y, val_idx, None, global_batch, seed, None, 0)
         checkpointer = Checkpointer(ckpt, fingerprint, state, patience, log)
@@ -206,7 +213,7 @@ def train(
         versions = library_versions()
         if init is not None:
             training["init_from"] = init.summary
-        card = model_card(output.stem, cfg, threshold, summary, training, val_metrics, versions)
+        card = model_card(output.stem, cfg, threshold, summary, training, val_metrics, versions, version)
         card["calibration"] = calibration
         card = save_model(_without_optimizer(model, cfg), output, card)
         seconds = time.time() - t_start
@@ -222,6 +229,26 @@ def train(
             f"{training['epochs_run']} epochs (best {state['best_epoch']}), {seconds:.0f} s"
         )
         return TrainResult(card, report)
+
+
+def _encoding_version(encoding: int | None, init) -> int:
+    """The encoding a run trains with: the one asked for, the initial model's, or the latest.
+
+    Raises:
+        InputError: an unknown version, or one other than the initial model's.
+    """
+    from rnaigloo.errors import InputError
+
+    if encoding is not None and encoding not in ENCODING_VERSIONS:
+        raise InputError(f"--encoding: expected one of {', '.join(map(str, ENCODING_VERSIONS))}, found {encoding}")
+    if init is None:
+        return ENCODING_VERSION if encoding is None else encoding
+    if encoding is not None and encoding != init.encoding_version:
+        raise InputError(
+            f"--encoding {encoding} cannot be used with --init-from: {init.summary['model']} reads transcripts "
+            f"with encoding {init.encoding_version}"
+        )
+    return init.encoding_version
 
 
 def _model_and_state(cfg: dict[str, Any], steps: int, ckpt: Path, fingerprint: str, resume: bool, log, init=None):

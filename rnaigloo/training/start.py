@@ -25,6 +25,7 @@ class InitialModel:
     config: dict[str, Any]
     weights: list[Any]
     summary: dict[str, Any]
+    encoding_version: int
 
 
 def model_path(name_or_path: str | os.PathLike) -> Path:
@@ -63,4 +64,4 @@ def initial_model(name_or_path: str | os.PathLike, overrides: dict[str, Any] | N
             )
     weights = loaded.keras_model.get_weights()
     summary = {"model": path.name, "sha256": loaded.card["sha256"], "threshold": loaded.threshold}
-    return InitialModel(config=config, weights=weights, summary=summary)
+    return InitialModel(config=config, weights=weights, summary=summary, encoding_version=loaded.encoding_version)
