@@ -3,7 +3,7 @@
 Three parts of rnaigloo must agree on the network without sharing code: the Keras
 builder (:mod:`rnaigloo.network.model`), the NumPy engine that evaluates a saved model
 without Keras (:mod:`rnaigloo.network.engine`), and the encoder that makes the inputs
-(:mod:`rnaigloo.encoding.features`). They all take the names from here. A model card
+(:mod:`rnaigloo.encoding.encoder`). They all take the names from here. A model card
 records :data:`ARCHITECTURE_VERSION`; the loader refuses another one, and checks the
 engine's output on fixed probe transcripts against the scores Keras gave when the model
 was saved (:mod:`rnaigloo.network.probes`).

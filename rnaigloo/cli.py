@@ -432,7 +432,7 @@ def train(
     if noncoding_mode == "intergenic" and not coding_gtf:
         raise click.UsageError("--noncoding-mode intergenic needs --genome and --coding-gtf (to know where the genes are)")
     overrides = _parse_settings(config_file, settings)
-    from rnaigloo.encoding.features import ENCODING_VERSIONS
+    from rnaigloo.encoding.tables import ENCODING_VERSIONS
     from rnaigloo.training.arguments import check_train_arguments
 
     if encoding is not None and encoding not in ENCODING_VERSIONS:

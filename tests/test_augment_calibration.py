@@ -11,7 +11,9 @@ from conftest import EXAMPLES, run_cli
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rnaigloo.encoding.features import NO_ORF, longest_orf, nucleotide_tokens
+from rnaigloo.encoding.reference import longest_orf
+from rnaigloo.encoding.tables import NO_ORF
+from rnaigloo.encoding.translation import nucleotide_tokens
 from rnaigloo.evaluate.metrics import brier_score, compute_metrics, expected_calibration_error, reliability
 from rnaigloo.network.calibration import apply_temperature, fit_temperature, logit
 from rnaigloo.training.augment import (

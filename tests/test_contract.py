@@ -156,6 +156,24 @@ def test_imports_flow_one_way():
     assert not broken, broken
 
 
+# Inside encoding: what each module may import of the others (no circle; the production
+# encoder never depends on the per-transcript reference it is tested against).
+ENCODING_ALLOWED = {
+    "tables": set(),
+    "translation": {"tables"},
+    "reference": {"tables", "translation"},
+    "encoder": {"tables"},
+}
+
+
+def test_encoding_modules_import_one_way():
+    found = {p.stem for p in (PACKAGE / "encoding").glob("*.py") if p.stem != "__init__"}
+    assert found == set(ENCODING_ALLOWED), found
+    for name, allowed in ENCODING_ALLOWED.items():
+        used = {m.split(".")[2] for m, _ in _imports(PACKAGE / "encoding" / f"{name}.py") if m.startswith("rnaigloo.encoding.")}
+        assert used <= allowed, (name, used - allowed)
+
+
 def test_nothing_below_the_cli_imports_it():
     for path in _package_files():
         if path.name not in ("cli.py", "__main__.py"):

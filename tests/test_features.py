@@ -7,7 +7,15 @@ import random
 import numpy as np
 import pytest
 
-from rnaigloo.encoding.features import (
+from rnaigloo.encoding.encoder import encode_sequences
+from rnaigloo.encoding.reference import (
+    kmer_frequencies,
+    longest_orf,
+    orf_protein_tokens,
+    transcript_features,
+    window_start,
+)
+from rnaigloo.encoding.tables import (
     AA_ALPHABET,
     FEATURE_NAMES,
     KMER_SIZES,
@@ -16,16 +24,8 @@ from rnaigloo.encoding.features import (
     NO_ORF,
     OPEN_FRAME_MARGIN,
     Orf,
-    codon_codes,
-    encode_sequences,
-    kmer_frequencies,
-    longest_orf,
-    nucleotide_tokens,
-    orf_protein_tokens,
-    transcript_features,
-    translate_orf,
-    window_start,
 )
+from rnaigloo.encoding.translation import codon_codes, nucleotide_tokens, translate_orf
 
 
 def orf_of(seq: str) -> Orf:

@@ -8,19 +8,11 @@ import numpy as np
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from rnaigloo.encoding.features import (
-    N_AA_TOKENS,
-    N_FEATURES,
-    OPEN_FRAME_MARGIN,
-    codon_codes,
-    encode_sequences,
-    longest_orf,
-    nucleotide_tokens,
-    orf_protein_tokens,
-    transcript_features,
-    translate_orf,
-    window_start,
-)
+import rnaigloo.encoding.encoder as encoder_module
+from rnaigloo.encoding.encoder import encode_sequences
+from rnaigloo.encoding.reference import longest_orf, orf_protein_tokens, transcript_features, window_start
+from rnaigloo.encoding.tables import N_AA_TOKENS, N_FEATURES, OPEN_FRAME_MARGIN
+from rnaigloo.encoding.translation import codon_codes, nucleotide_tokens, translate_orf
 
 # mostly nucleotides, with some lowercase, U, IUPAC and other letters mixed in
 letters = st.text(alphabet="ACGTACGTACGTacgtuUNRYKM", max_size=600)
@@ -162,16 +154,14 @@ def test_batch_encoding_equals_the_per_transcript_functions(seqs, nuc_len, prot_
 
 def test_batch_encoding_in_groups_equals_one_group(monkeypatch):
     """Many transcripts are encoded in groups; where the groups split changes nothing."""
-    import rnaigloo.encoding.batch as batch_module
-
     rng = np.random.default_rng(3)
     seqs = [
         "".join(rng.choice(list("ACGTN"), p=[0.24, 0.24, 0.24, 0.24, 0.04], size=n)) for n in rng.integers(0, 900, 70)
     ]
     whole = encode_sequences(seqs, 500, 80)
-    monkeypatch.setattr(batch_module, "GROUP_TRANSCRIPTS", 7)
-    monkeypatch.setattr(batch_module, "GROUP_BASES", 2000)
-    assert len(batch_module.groups(whole.lengths)) > 10
+    monkeypatch.setattr(encoder_module, "GROUP_TRANSCRIPTS", 7)
+    monkeypatch.setattr(encoder_module, "GROUP_BASES", 2000)
+    assert len(encoder_module.groups(whole.lengths)) > 10
     split = encode_sequences(seqs, 500, 80)
     assert split.orfs == whole.orfs
     for name in ("nucleotides", "proteins", "features"):
@@ -179,10 +169,8 @@ def test_batch_encoding_in_groups_equals_one_group(monkeypatch):
 
 
 def test_groups_cover_every_row_once_and_keep_long_transcripts_alone(monkeypatch):
-    import rnaigloo.encoding.batch as batch_module
-
-    monkeypatch.setattr(batch_module, "GROUP_TRANSCRIPTS", 3)
-    monkeypatch.setattr(batch_module, "GROUP_BASES", 100)
+    monkeypatch.setattr(encoder_module, "GROUP_TRANSCRIPTS", 3)
+    monkeypatch.setattr(encoder_module, "GROUP_BASES", 100)
     lengths = np.array([10, 10, 10, 10, 500, 0, 60, 60])
-    assert batch_module.groups(lengths) == [(0, 3), (3, 4), (4, 5), (5, 7), (7, 8)]
-    assert batch_module.groups(np.zeros(0, dtype=np.int64)) == []
+    assert encoder_module.groups(lengths) == [(0, 3), (3, 4), (4, 5), (5, 7), (7, 8)]
+    assert encoder_module.groups(np.zeros(0, dtype=np.int64)) == []

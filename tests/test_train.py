@@ -250,7 +250,8 @@ def test_unknown_model_setting_is_an_input_error(tmp_path):
 
 
 def test_crop_flanks_keeps_the_longest_orf_whole():
-    from rnaigloo.encoding.features import longest_orf, nucleotide_tokens
+    from rnaigloo.encoding.reference import longest_orf
+    from rnaigloo.encoding.translation import nucleotide_tokens
     from rnaigloo.training.augment import crop_flanks
 
     seq = "GGCTTAGCCA" * 5 + "ATGAAACCCGGGTTTAAAGGGCCCTAG" + "CATTGACCAG" * 8

@@ -59,7 +59,8 @@ def score_rnaigloo(models: list[str], ids: list[str], seqs: list[str]) -> tuple[
 
 
 def orf_lengths(seqs: list[str]) -> np.ndarray:
-    from rnaigloo.encoding.features import longest_orf, nucleotide_tokens
+    from rnaigloo.encoding.reference import longest_orf
+    from rnaigloo.encoding.translation import nucleotide_tokens
 
     return np.array([longest_orf(nucleotide_tokens(s)).length for s in seqs])
 

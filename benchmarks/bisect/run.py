@@ -104,7 +104,8 @@ def write_records(path: Path, records: list[tuple[str, str]]) -> None:
 
 def atg_orf_codons(seqs: list[str]) -> np.ndarray:
     """Codons of each transcript's longest ATG-initiated ORF, the stop not counted (0.1's search)."""
-    from rnaigloo.encoding.features import longest_orf, nucleotide_tokens
+    from rnaigloo.encoding.reference import longest_orf
+    from rnaigloo.encoding.translation import nucleotide_tokens
 
     out = []
     for s in seqs:

@@ -129,7 +129,8 @@ def score_cpc2(seqs: list[str]) -> tuple[np.ndarray, np.ndarray, float] | None:
 
 def orf_lengths(seqs: list[str]) -> np.ndarray:
     """Longest ATG-initiated ORF (0.1's search), the baseline's score."""
-    from rnaigloo.encoding.features import longest_orf, nucleotide_tokens
+    from rnaigloo.encoding.reference import longest_orf
+    from rnaigloo.encoding.translation import nucleotide_tokens
 
     return np.array([longest_orf(nucleotide_tokens(s), five_prime_open=False).length for s in seqs], dtype=float)
 

@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from rnaigloo.encoding.features import EncodedBatch, Orf, encode_sequences
+from rnaigloo.encoding.encoder import EncodedBatch, encode_sequences
+from rnaigloo.encoding.tables import Orf
 from rnaigloo.errors import ModelError
 from rnaigloo.io.fasta import Record
 from rnaigloo.network.calibration import apply_temperature

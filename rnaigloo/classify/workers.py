@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from rnaigloo.classify.classifier import Classifier, record_batches
-from rnaigloo.encoding.features import Orf
+from rnaigloo.encoding.tables import Orf
 from rnaigloo.errors import ModelError, RnaiglooError
 from rnaigloo.io.fasta import Record
 from rnaigloo.runtime import signals_deferred

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rnaigloo.encoding.features import codon_codes, nucleotide_tokens, translate_orf
+from rnaigloo.encoding.translation import codon_codes, nucleotide_tokens, translate_orf
 
 if TYPE_CHECKING:
     from rnaigloo.classify.classifier import Prediction

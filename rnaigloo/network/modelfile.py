@@ -21,7 +21,8 @@ import numpy as np
 
 from rnaigloo import __version__
 from rnaigloo.architecture import ARCHITECTURE_VERSION
-from rnaigloo.encoding.features import ENCODING_VERSION, ENCODING_VERSIONS, N_FEATURES, encode_sequences
+from rnaigloo.encoding.encoder import encode_sequences
+from rnaigloo.encoding.tables import ENCODING_VERSION, ENCODING_VERSIONS, N_FEATURES
 from rnaigloo.errors import ModelError
 from rnaigloo.io.files import atomic_path, write_json_atomic
 from rnaigloo.network import probes

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnaigloo.encoding.features import Orf
+from rnaigloo.encoding.tables import Orf
 
 FRAGMENT_MIN, FRAGMENT_MAX = 300, 1500
 TRUNCATE_MIN, TRUNCATE_MAX, TRUNCATE_KEEP = 0.2, 0.8, 200

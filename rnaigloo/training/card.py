@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from rnaigloo.encoding.features import ENCODING_VERSION, N_FEATURES
+from rnaigloo.encoding.tables import ENCODING_VERSION, N_FEATURES
 from rnaigloo.io.files import save_figure
 from rnaigloo.io.labelled import LabelledData
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from rnaigloo.architecture import FEATURES, NUCLEOTIDES, PROTEINS
-from rnaigloo.encoding.features import ENCODING_VERSION, encode_sequences
+from rnaigloo.encoding.encoder import encode_sequences
+from rnaigloo.encoding.tables import ENCODING_VERSION
 from rnaigloo.training.augment import crop_flanks, random_piece
 
 

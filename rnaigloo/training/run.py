@@ -24,7 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from rnaigloo.encoding.features import ENCODING_VERSION, ENCODING_VERSIONS, encode_sequences
+from rnaigloo.encoding.encoder import encode_sequences
+from rnaigloo.encoding.tables import ENCODING_VERSION, ENCODING_VERSIONS
 from rnaigloo.evaluate.metrics import best_mcc_threshold, calibration_summary, compute_metrics
 from rnaigloo.io.files import write_json_atomic
 from rnaigloo.io.labelled import Source, read_labelled

@@ -1,30 +1,91 @@
-"""The encoding of many transcripts at once, in whole-array NumPy passes.
+"""The encoding of transcripts into the network's inputs, many at once.
 
-:func:`rnaigloo.encoding.features.encode_sequences` calls :func:`encode_into` on
-groups of transcripts. It gives, value for value, what the per-transcript functions of
-:mod:`rnaigloo.encoding.features` give (:func:`longest_orf`, :func:`transcript_features`,
-:func:`orf_protein_tokens`, :func:`window_start`), and the tests hold it to them; it
-only avoids paying NumPy's per-call cost for each transcript. The transcripts of a
-group are joined into one array; every count is keyed by transcript (``row * width +
-code``), and the ORF search keys stops and start codons by ``(row, frame, position)``
-so that one sorted search serves every transcript and frame at once.
+This is the one encoding: training, evaluation and both classification engines call
+:func:`encode_sequences`. The conventions (tokens, ORF search, window,
+features) are those of :mod:`rnaigloo.encoding.tables`.
+
+The work is done in whole-array NumPy passes over groups of transcripts
+(:func:`groups`), so that NumPy's per-call cost is not paid for each transcript. The
+transcripts of a group are joined into one array; every count is keyed by transcript
+(``row * width + code``), and the ORF search keys stops and start codons by ``(row,
+frame, position)`` so that one sorted search serves every transcript and frame at once.
+It gives, value for value, what the per-transcript reference
+(:mod:`rnaigloo.encoding.reference`) gives, and the property tests hold it to it bit for
+bit; a change to the encoding is made in both.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from rnaigloo.encoding.features import (
-    _ATG,
-    _CODON_AA,
-    _NO_CODON,
-    _NUC_LUT,
-    _STOPS,
+from rnaigloo.architecture import FEATURES, NUCLEOTIDES, PROTEINS
+from rnaigloo.encoding.tables import (
+    ATG,
+    CODON_AA,
+    ENCODING_VERSION,
+    ENCODING_VERSIONS,
     KMER_SIZES,
     N_AA_TOKENS,
+    N_FEATURES,
+    NO_CODON,
     NO_ORF,
+    NUC_TOKEN,
+    ORF_SEARCH,
+    STOP_CODONS,
     Orf,
 )
+
+
+@dataclass
+class EncodedBatch:
+    """Model inputs for a batch of transcripts, plus what the output needs of each."""
+
+    nucleotides: np.ndarray  # (B, nuc_len) uint8
+    proteins: np.ndarray  # (B, prot_len) uint8
+    features: np.ndarray  # (B, N_FEATURES) float32
+    orfs: list[Orf]
+    lengths: np.ndarray  # (B,) int64, transcript lengths
+
+    def model_inputs(self) -> dict[str, np.ndarray]:
+        return {NUCLEOTIDES: self.nucleotides, PROTEINS: self.proteins, FEATURES: self.features}
+
+    def __len__(self) -> int:
+        return len(self.orfs)
+
+
+def encode_sequences(
+    sequences: list[str], nuc_len: int, prot_len: int, version: int = ENCODING_VERSION
+) -> EncodedBatch:
+    """Turn transcripts into model inputs.
+
+    This is the one encoding used by training, evaluation and classification. Any
+    sequence is accepted, the empty one included (it encodes as all padding).
+
+    Args:
+        sequences: nucleotide sequences (any case, ``U`` or ``T``, IUPAC letters).
+        nuc_len: length of the nucleotide window.
+        prot_len: number of amino acids given to the protein branch.
+        version: the encoding version of the model (one of ``ENCODING_VERSIONS``).
+
+    Returns:
+        The batch, in the order of ``sequences``.
+    """
+    if version not in ENCODING_VERSIONS:
+        raise ValueError(f"unknown encoding version {version}; known: {ENCODING_VERSIONS}")
+    five_prime_open, margin = ORF_SEARCH[version]
+    b = len(sequences)
+    nuc = np.zeros((b, nuc_len), dtype=np.uint8)
+    prot = np.zeros((b, prot_len), dtype=np.uint8)
+    feats = np.zeros((b, N_FEATURES), dtype=np.float32)
+    lengths = np.fromiter(map(len, sequences), dtype=np.int64, count=b)
+    orfs: list[Orf] = []
+    for first, stop in groups(lengths):
+        rows = slice(first, stop)
+        orfs += _encode_group(sequences[rows], lengths[rows], nuc[rows], prot[rows], feats[rows], five_prime_open, margin)
+    return EncodedBatch(nuc, prot, feats, orfs, lengths)
+
 
 # Transcripts encoded in one pass: bounds the temporary arrays (a few bytes per base and
 # 4,096 counts per transcript for the hexamers), whatever the size of the whole batch.
@@ -46,7 +107,7 @@ def groups(lengths: np.ndarray) -> list[tuple[int, int]]:
     return out
 
 
-def encode_into(
+def _encode_group(
     sequences: list[str],
     lengths: np.ndarray,
     nuc: np.ndarray,
@@ -61,7 +122,7 @@ def encode_into(
         return []
     starts = np.zeros(b + 1, dtype=np.int64)
     np.cumsum(lengths, out=starts[1:])
-    tokens = _NUC_LUT[np.frombuffer("".join(sequences).encode("ascii", "replace"), dtype=np.uint8)]
+    tokens = NUC_TOKEN[np.frombuffer("".join(sequences).encode("ascii", "replace"), dtype=np.uint8)]
     codes = _codes(tokens, starts)
 
     orfs = _longest_orfs(codes, starts, lengths, five_prime_open, margin)
@@ -79,13 +140,13 @@ def _codes(tokens: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """Codon code (0..63) at every base of the joined transcripts; 64 where the codon holds
     an N or runs past its transcript's end."""
     total = len(tokens)
-    codes = np.full(total, _NO_CODON, dtype=np.int16)
+    codes = np.full(total, NO_CODON, dtype=np.int16)
     if total >= 3:
         t = tokens.astype(np.int16) - 1
         codes[:-2] = 16 * t[:-2] + 4 * t[1:-1] + t[2:]
         bad = (tokens[:-2] == 5) | (tokens[1:-1] == 5) | (tokens[2:] == 5)
-        codes[:-2][bad] = _NO_CODON
-    codes[_tail(starts, 2)] = _NO_CODON
+        codes[:-2][bad] = NO_CODON
+    codes[_tail(starts, 2)] = NO_CODON
     return codes
 
 
@@ -105,7 +166,7 @@ def _longest_orfs(codes, starts, lengths, five_prime_open, margin):
     """Start, end (1-based), 5'- and 3'-completeness of each transcript's longest ORF (0: none)."""
     b = len(lengths)
     width = int(lengths.max()) + 1
-    stop_pos = np.flatnonzero((codes == _STOPS[0]) | (codes == _STOPS[1]) | (codes == _STOPS[2]))
+    stop_pos = np.flatnonzero((codes == STOP_CODONS[0]) | (codes == STOP_CODONS[1]) | (codes == STOP_CODONS[2]))
     stop_row = _row(stop_pos, starts)
     stop_local = stop_pos - starts[stop_row]
     stop_keys = np.sort((stop_row * 3 + stop_local % 3) * width + stop_local)  # by (row, frame, position)
@@ -114,7 +175,7 @@ def _longest_orfs(codes, starts, lengths, five_prime_open, margin):
     atg_end = np.zeros(b, dtype=np.int64)
     atg5 = np.zeros(b, dtype=bool)
     atg3 = np.zeros(b, dtype=bool)
-    atg_pos = np.flatnonzero(codes == _ATG)
+    atg_pos = np.flatnonzero(codes == ATG)
     if atg_pos.size:
         row = _row(atg_pos, starts)
         local = atg_pos - starts[row]
@@ -175,7 +236,7 @@ def _longest_orfs(codes, starts, lengths, five_prime_open, margin):
 
 
 def _windows(tokens, starts, lengths, orf_start, orf_end, nuc) -> None:
-    """Each transcript's window of the nucleotide input (see ``window_start``)."""
+    """Each transcript's window into the nucleotide input (as :mod:`rnaigloo.encoding.tables` defines it)."""
     nuc_len = nuc.shape[1]
     centre = np.where(orf_start > 0, (orf_start - 1 + orf_end) / 2, lengths / 2)
     shift = np.minimum(np.maximum(np.round(centre - nuc_len / 2), 0), lengths - nuc_len).astype(np.int64)
@@ -223,7 +284,7 @@ def _kmer_features(tokens, codes, starts, lengths, feats) -> None:
         key *= 4
         key += tokens[3:]
         key += np.repeat(np.arange(b, dtype=np.int64) * 256 - 1, lengths)[:-3]  # tokens are bases + 1
-        key[(codes[:-3] == _NO_CODON) | bad[3:]] = b * 256
+        key[(codes[:-3] == NO_CODON) | bad[3:]] = b * 256
         ends = starts[1:][lengths >= 3] - 3
         key[ends[ends < total - 3]] = b * 256  # the last codon of a transcript: its next base is the next one's
         c4 = _row_counts(key, b, 256)
@@ -231,7 +292,7 @@ def _kmer_features(tokens, codes, starts, lengths, feats) -> None:
     n_row = _row(n_pos, starts)
     c3 = c4.reshape(b, 64, 4).sum(axis=2)
     g, row = _unfollowed(n_pos, n_row, starts, lengths, 3)
-    ok = codes[g] < _NO_CODON
+    ok = codes[g] < NO_CODON
     c3 += _row_counts(row[ok] * 64 + codes[g[ok]], b, 64)
     c2 = c3.reshape(b, 16, 4).sum(axis=2)
     g, row = _unfollowed(n_pos, n_row, starts, lengths, 2)
@@ -257,7 +318,7 @@ def _unfollowed(n_pos, n_row, starts, lengths, k) -> tuple[np.ndarray, np.ndarra
 
 
 def _orf_features(codes, starts, lengths, orfs, prot, feats) -> None:
-    """The protein input and the ORF features (``transcript_features``) of each row."""
+    """The protein input and the ORF features of each row."""
     orf_start, orf_end, complete5, complete3 = orfs
     orf_len = np.where(orf_start > 0, orf_end - orf_start + 1, 0)
     b = len(lengths)
@@ -275,11 +336,11 @@ def _orf_features(codes, starts, lengths, orfs, prot, feats) -> None:
     row = np.repeat(np.arange(b, dtype=np.int64), n_codons)
     j = np.arange(row.size, dtype=np.int64) - np.repeat(np.cumsum(n_codons) - n_codons, n_codons)
     codons = codes[starts[row] + orf_start[row] - 1 + 3 * j].astype(np.int64)
-    amino = _CODON_AA[codons]
+    amino = CODON_AA[codons]
     shown = j < prot.shape[1]
     prot[row[shown], j[shown]] = amino[shown]
 
-    known = codons < _NO_CODON
+    known = codons < NO_CODON
     _put_frequencies(feats[:, pos : pos + 64], _row_counts(np.where(known, row * 64 + codons, b * 64), b, 64))
     pos += 64
     aa = _row_counts(row * N_AA_TOKENS + amino - 1, b, N_AA_TOKENS)
