@@ -373,6 +373,17 @@ def test_encode_shapes_and_dtypes():
     assert set(batch.model_inputs()) == {"nucleotides", "proteins", "features"}
 
 
+def test_model_inputs_selects_rows_and_gives_int32_tokens():
+    batch = encode_sequences(["ACGT", "ATGAAATAA", "GG"], nuc_len=50, prot_len=10)
+    inputs = batch.model_inputs(np.array([2, 0]))
+    assert inputs["nucleotides"].dtype == inputs["proteins"].dtype == np.int32
+    assert inputs["features"].dtype == np.float32
+    np.testing.assert_array_equal(inputs["nucleotides"], batch.nucleotides[[2, 0]])
+    np.testing.assert_array_equal(inputs["proteins"], batch.proteins[[2, 0]])
+    np.testing.assert_array_equal(inputs["features"], batch.features[[2, 0]])
+    assert all(len(v) == 3 for v in batch.model_inputs().values())
+
+
 def test_encode_pads_with_zero():
     batch = encode_sequences(["ACGU", "ATGAAATAA"], nuc_len=8, prot_len=5, version=1)
     assert batch.nucleotides[0].tolist() == [1, 2, 3, 4, 0, 0, 0, 0]

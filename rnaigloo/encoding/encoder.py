@@ -1,7 +1,8 @@
 """The encoding of transcripts into the network's inputs, many at once.
 
 This is the one encoding: training, evaluation and both classification engines call
-:func:`encode_sequences`. The conventions (tokens, ORF search, window,
+:func:`encode_sequences`, and take the network's input dict from
+:meth:`EncodedBatch.model_inputs`. The conventions (tokens, ORF search, window,
 features) are those of :mod:`rnaigloo.encoding.tables`.
 
 The work is done in whole-array NumPy passes over groups of transcripts
@@ -48,8 +49,19 @@ class EncodedBatch:
     orfs: list[Orf]
     lengths: np.ndarray  # (B,) int64, transcript lengths
 
-    def model_inputs(self) -> dict[str, np.ndarray]:
-        return {NUCLEOTIDES: self.nucleotides, PROTEINS: self.proteins, FEATURES: self.features}
+    def model_inputs(self, rows: np.ndarray | slice | None = None) -> dict[str, np.ndarray]:
+        """The network's inputs, by input name: the rows ``rows`` (default: all), tokens as int32.
+
+        The one place the input dict is made: classification (both engines), a model's
+        own scoring and training's pipeline all take it from here.
+        """
+        if rows is None:
+            rows = slice(None)
+        return {
+            NUCLEOTIDES: self.nucleotides[rows].astype(np.int32),
+            PROTEINS: self.proteins[rows].astype(np.int32),
+            FEATURES: self.features[rows],
+        }
 
     def __len__(self) -> int:
         return len(self.orfs)

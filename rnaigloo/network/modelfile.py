@@ -201,8 +201,7 @@ def keras_scores(
     model: Any, config: dict[str, Any], sequences: list[str], version: int = ENCODING_VERSION
 ) -> np.ndarray:
     """Scores of plain sequences by a Keras model (float32, no mixed precision, no calibration)."""
-    batch = encode_sequences(sequences, config["nuc_len"], config["prot_len"], version)
-    inputs = {k: v.astype(np.int32) if v.dtype.kind in "iu" else v for k, v in batch.model_inputs().items()}
+    inputs = encode_sequences(sequences, config["nuc_len"], config["prot_len"], version).model_inputs()
     return np.asarray(model(inputs, training=False), dtype=np.float64).reshape(-1)
 
 

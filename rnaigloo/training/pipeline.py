@@ -35,7 +35,8 @@ def make_dataset(
     w = np.ones(len(y), dtype=np.float32) if weights is None else np.asarray(weights, dtype=np.float32)
 
     def gather(rows, epoch):
-        n, p, f = nuc[rows].astype(np.int32), prot[rows].astype(np.int32), feats[rows]
+        inputs = enc.model_inputs(rows)
+        n, p, f = inputs[NUCLEOTIDES], inputs[PROTEINS], inputs[FEATURES]
         if augment > 0 or fragments > 0:
             cropped, where = [], []
             for i, row in enumerate(rows):
@@ -85,11 +86,6 @@ def predict_rows(model, enc, idx) -> np.ndarray:
     out = []
     for start in range(0, len(idx), PREDICT_ROWS):
         rows = idx[start : start + PREDICT_ROWS]
-        inputs = {
-            NUCLEOTIDES: enc.nucleotides[rows].astype(np.int32),
-            PROTEINS: enc.proteins[rows].astype(np.int32),
-            FEATURES: enc.features[rows],
-        }
-        out.append(np.asarray(model(inputs, training=False)).reshape(-1))
+        out.append(np.asarray(model(enc.model_inputs(rows), training=False)).reshape(-1))
     return np.concatenate(out) if out else np.zeros(0)
 
