@@ -2,11 +2,12 @@
 
 Three views of a transcript meet in one head:
 
-1. nucleotides (the model window, see :mod:`rnaigloo.encoding.features`) -> embedding -> IGLOO
+1. nucleotides (the model window, see :mod:`rnaigloo.encoding.tables`) -> embedding -> IGLOO
    stacks;
 2. the longest ORF's protein -> embedding -> IGLOO stacks;
-3. hand-made features (k-mers, codon usage, amino-acid composition, ORF length,
-   coverage and completeness) -> dense layer;
+3. hand-made features (``FEATURE_NAMES``: ORF length, coverage and completeness; k-mer
+   frequencies for k = 2..4; the ORF's codon usage, amino-acid composition and in-frame
+   hexamer (codon-pair) frequencies) -> dense layer;
 
 concatenated -> dense -> dropout -> sigmoid coding probability.
 """
