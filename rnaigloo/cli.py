@@ -97,14 +97,13 @@ def _annotation_options(func):
     return func
 
 
-def _annotated(genome: str | None, annotations: Sequence[str], skip_bad: bool, log):
-    """The transcripts of annotation files on the genome (None when none are given)."""
+def _annotated(genome: str | None, annotations: Sequence[str], skip_bad: bool) -> list[Any]:
+    """The annotation files on the genome as one source, not read yet (none when no file is given)."""
     if not annotations:
-        return None
-    _require_inputs([genome, *annotations])
-    from rnaigloo.io.transcripts import AnnotatedTranscripts
+        return []
+    from rnaigloo.io.transcripts import AnnotationSource
 
-    return AnnotatedTranscripts(genome, annotations, skip_bad=skip_bad, log=log)
+    return [AnnotationSource(str(genome), tuple(annotations), skip_bad)]
 
 
 def _check_genome_options(genome: str | None, annotation_options: dict[str, Sequence[str]]) -> None:
@@ -209,7 +208,7 @@ def classify(
         [*inputs, *annotation_files, *_model_files(models)],
     )
     log = _logger(quiet, stderr)
-    annotated = _annotated(genome, gtfs, skip_bad_transcripts, log)
+    annotated = next((source.open(log) for source in _annotated(genome, gtfs, skip_bad_transcripts)), None)
     classifier = _load_classifier(models, threshold, engine, mixed_precision, threads, debug)
     from rnaigloo.classify.run import classify_to_files
     from rnaigloo.io.fasta import read_many
@@ -304,29 +303,6 @@ def _load_classifier(models, threshold, engine: str, mixed_precision: bool, thre
     return Classifier.load(list(models), threshold, engine, mixed_precision, workers=n)
 
 
-def _parse_settings(config_file: str | None, settings: tuple[str, ...]) -> dict[str, Any]:
-    overrides: dict[str, Any] = {}
-    if config_file:
-        try:
-            loaded = json.loads(Path(config_file).read_text(encoding="utf-8"))
-        except OSError as err:
-            raise InputError(f"cannot read --config {config_file}: {err.strerror}") from None
-        except ValueError as err:
-            raise InputError(f"--config {config_file} is not valid JSON: {err}") from None
-        if not isinstance(loaded, dict):
-            raise InputError(f"--config {config_file} must hold a JSON object of model settings")
-        overrides.update(loaded)
-    for item in settings:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise click.BadParameter(f"expected KEY=VALUE, found {item!r}", param_hint="--set")
-        try:
-            overrides[key] = json.loads(value)
-        except ValueError:
-            overrides[key] = value
-    return overrides
-
-
 @cli.command(context_settings=CONTEXT, short_help="Train a model from known coding and non-coding transcripts.")
 @click.option("--coding", multiple=True, metavar="FASTA", help="Known protein-coding transcripts (repeatable).")
 @click.option("--noncoding", multiple=True, metavar="FASTA", help="Known non-coding transcripts (repeatable).")
@@ -393,25 +369,13 @@ def train(
     noncoding_gtf: tuple[str, ...],
     genome: str | None,
     skip_bad_transcripts: bool,
-    noncoding_mode: str | None,
-    shuffle_k: int,
-    intergenic_flank: int,
-    init_from: str | None,
     output: str,
-    epochs: int,
-    batch_size: int,
-    seed: int,
-    val_fraction: float,
-    patience: int,
     config_file: str | None,
     settings: tuple[str, ...],
-    encoding: int | None,
-    resume: bool,
-    mixed_precision: bool,
-    devices: str,
     threads: int | None,
     quiet: bool,
     debug: bool,
+    **options: Any,
 ) -> None:
     """Train a model from known coding and non-coding transcripts (FEELnc-style):
     FASTA files, or GTF/GFF3 annotations on a genome; without lncRNAs, --noncoding-mode
@@ -423,67 +387,35 @@ def train(
     _set_flags(ctx, debug)
     _, stderr = _streams(ctx)
     _check_genome_options(genome, {"--coding-gtf": coding_gtf, "--noncoding-gtf": noncoding_gtf})
+    mode = options["noncoding_mode"]
     if not coding and not coding_gtf:
         raise click.UsageError("missing coding transcripts: --coding FASTA or --coding-gtf GTF")
-    if noncoding_mode and (noncoding or noncoding_gtf):
+    if mode and (noncoding or noncoding_gtf):
         raise click.UsageError("--noncoding-mode makes the non-coding set; give it or --noncoding/--noncoding-gtf, not both")
-    if not noncoding_mode and not noncoding and not noncoding_gtf:
+    if not mode and not noncoding and not noncoding_gtf:
         raise click.UsageError("missing non-coding transcripts: --noncoding, --noncoding-gtf, or --noncoding-mode")
-    if noncoding_mode == "intergenic" and not coding_gtf:
+    if mode == "intergenic" and not coding_gtf:
         raise click.UsageError("--noncoding-mode intergenic needs --genome and --coding-gtf (to know where the genes are)")
-    overrides = _parse_settings(config_file, settings)
-    from rnaigloo.encoding.tables import ENCODING_VERSIONS
-    from rnaigloo.training.arguments import check_train_arguments
+    from rnaigloo.training.arguments import TrainSettings, read_settings
+    from rnaigloo.training.trainer import train as run_training
 
-    if encoding is not None and encoding not in ENCODING_VERSIONS:
-        raise click.BadParameter(f"expected one of {', '.join(map(str, ENCODING_VERSIONS))}, found {encoding}", param_hint="--encoding")
-
-    # everything is checked before TensorFlow loads: a typo costs a second, not twenty
-    annotation_files = [*coding_gtf, *noncoding_gtf, genome] if genome else []
-    init_files = []
-    if init_from is not None:
-        from rnaigloo.training.start import model_path
-
-        init_files = _model_files([str(model_path(init_from))])  # the model trained on may not be overwritten
-    check_train_arguments(
-        coding, noncoding, output, overrides,
-        epochs=epochs, batch_size=batch_size, patience=patience, seed=seed, val_fraction=val_fraction,
-        other_inputs=[*annotation_files, *init_files, *([config_file] if config_file else [])],
-        need_sources=False,  # the options above were checked as usage errors
-    )  # fmt: skip
-    log = _logger(quiet, stderr)
-    coding_sources: list[Any] = list(coding)
-    noncoding_sources: list[Any] = list(noncoding)
-    if coding_gtf:
-        coding_sources.append(_annotated(genome, coding_gtf, skip_bad_transcripts, log))
-    if noncoding_gtf:
-        noncoding_sources.append(_annotated(genome, noncoding_gtf, skip_bad_transcripts, log))
-    from rnaigloo.runtime import start_tensorflow
-
-    start_tensorflow(_capped_threads(threads), debug)
-    from rnaigloo.training.run import train as run_training
-
-    verbose = 0 if quiet else (1 if stderr.isatty() else 2)
+    try:
+        overrides = read_settings(config_file, settings)
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="--set") from None
     run_training(
-        coding_sources,
-        noncoding_sources,
+        [*coding, *_annotated(genome, coding_gtf, skip_bad_transcripts)],
+        [*noncoding, *_annotated(genome, noncoding_gtf, skip_bad_transcripts)],
         output,
-        config=overrides,
-        noncoding_mode=noncoding_mode,
-        shuffle_k=shuffle_k,
-        intergenic_flank=intergenic_flank,
-        init_from=init_from,
-        epochs=epochs,
-        batch_size=batch_size,
-        seed=seed,
-        val_fraction=val_fraction,
-        patience=patience,
-        resume=resume,
-        mixed_precision=mixed_precision,
-        devices=devices,
-        encoding=encoding,
-        verbose=verbose,
-        log=log,
+        TrainSettings(
+            config=overrides,
+            other_inputs=[config_file] if config_file else [],
+            threads=_capped_threads(threads),
+            verbose=0 if quiet else (1 if stderr.isatty() else 2),
+            debug=debug,
+            log=_logger(quiet, stderr),
+            **options,
+        ),
     )
 
 
@@ -518,28 +450,13 @@ def evaluate(
     _set_flags(ctx, debug)
     stdout, stderr = _streams(ctx)
     _require_inputs(coding + noncoding)
-    from rnaigloo.runtime import require_modules
+    from rnaigloo.evaluate.measure import check_evaluate_outputs, evaluate_files
 
-    require_modules("sklearn", *(["matplotlib"] if plot else []))  # used after scoring: check before it
-    from rnaigloo.io.files import check_outputs
-
-    check_outputs({"--plot": plot}, [*coding, *noncoding, *_model_files(models)])
+    check_evaluate_outputs(coding, noncoding, plot, _model_files(models))
     classifier = _load_classifier(models, threshold, engine, False, threads, debug)
-    from rnaigloo.evaluate.metrics import compute_metrics, format_table
-    from rnaigloo.evaluate.run import score_labelled
-
-    y, s = score_labelled(classifier, coding, noncoding, batch_size)
-    metrics = compute_metrics(y, s, classifier.threshold)
-    if as_json:
-        stdout.write(json.dumps({"models": [str(m.path) for m in classifier.models], **metrics}, indent=2) + "\n")
-    else:
-        stdout.write(format_table(metrics))
-    if plot:
-        from rnaigloo.evaluate.plots import plot_curves
-
-        plot_curves(y, s, plot, title=", ".join(m.path.name for m in classifier.models), threshold=classifier.threshold)
-        if not quiet:
-            stderr.write(f"rnaigloo: wrote {plot}\n")
+    evaluate_files(
+        classifier, coding, noncoding, stdout, batch_size=batch_size, as_json=as_json, plot=plot, log=_logger(quiet, stderr)
+    )
 
 
 @cli.command("model-info", context_settings=CONTEXT, short_help="Show a model's card (threshold, data, metrics).")

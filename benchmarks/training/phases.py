@@ -4,7 +4,7 @@ Usage (from the repository root, after ``python benchmarks/training/make_set.py`
 
     python benchmarks/training/phases.py [--epochs 2] [--out benchmarks/work/training/phases.json]
 
-Runs ``rnaigloo.training.run.train`` in this process on the benchmark set, samples the
+Runs ``rnaigloo.training.trainer.train`` in this process on the benchmark set, samples the
 process's resident memory every 50 ms, and reports for each phase (TensorFlow start,
 reading, encoding, building the model and pipeline, each epoch, scoring the validation
 set, saving) its seconds and the peak RSS reached in it.
@@ -77,7 +77,8 @@ def main() -> None:
     start_tensorflow(2)
     import keras
 
-    import rnaigloo.training.run as run
+    import rnaigloo.training.trainer as run
+    from rnaigloo.training.arguments import TrainSettings
 
     sampler.switch("read")
 
@@ -112,9 +113,7 @@ def main() -> None:
             [os.path.join(args.data, "coding.fa.gz")],
             [os.path.join(args.data, "noncoding.fa.gz")],
             os.path.join(tmp, "m.keras"),
-            epochs=args.epochs,
-            verbose=0,
-            log=lambda m: print(m, file=sys.stderr),
+            TrainSettings(epochs=args.epochs, threads=2, verbose=0, log=lambda m: print(m, file=sys.stderr)),
         )
         total = time.time() - t
     phases = sampler.stop()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from rnaigloo.errors import InputError
@@ -124,3 +125,31 @@ class AnnotatedTranscripts:
                 {"transcript_id": p.transcript_id, "reason": p.reason, "file": p.source} for p in self.problems
             ],
         }
+
+
+@dataclass(frozen=True)
+class AnnotationSource:
+    """GTF/GFF3 files on a genome, named but not read yet.
+
+    A command checks its inputs and outputs first and reads the annotation only then
+    (:meth:`open`), so a typo or an output clash costs no read of a large annotation.
+    """
+
+    genome: str
+    annotations: tuple[str, ...]
+    skip_bad: bool = False
+
+    def files(self) -> list[str]:
+        """Every file it reads: the annotations and the genome."""
+        return [*self.annotations, self.genome]
+
+    def open(self, log: Callable[[str], None] = lambda msg: None) -> AnnotatedTranscripts:
+        """Read and check the annotations on the genome (see :class:`AnnotatedTranscripts`).
+
+        Raises:
+            InputError: a file is missing or bad, or a transcript cannot be read.
+        """
+        for path in self.files():
+            if not os.path.exists(path):
+                raise InputError(f"input file not found: {path}")
+        return AnnotatedTranscripts(self.genome, self.annotations, skip_bad=self.skip_bad, log=log)
