@@ -201,7 +201,7 @@ def evaluate_all(
     results: dict = {}
     for i, ts in enumerate(sets):
         results[ts.name] = {}
-        for label, mask in subsets(ts, bins=ts.name in ("human held-out",) or ts.species in SPECIES or ts.name.startswith("validation")):
+        for label, mask in subsets(ts, bins=ts.name in ("human held-out",) or ts.species in SPECIES or ts.name.startswith(("validation", "dev "))):
             if not mask.any():
                 continue
             results[ts.name][label] = {}
