@@ -90,6 +90,34 @@ def test_fragment_training_is_reproducible_and_changes_training(tmp_path):
     assert loss["a"] == loss["b"] != loss["none"]
 
 
+def _pieced_batch(**options):
+    """One training batch of every row with fragments=1: the lengths of the rows as seen, and their weights."""
+    from rnaigloo.architecture import NUCLEOTIDES
+    from rnaigloo.encoding.encoder import encode_sequences
+    from rnaigloo.training.pipeline import make_dataset
+
+    rng = np.random.default_rng(3)
+    seqs = ["".join(rng.choice(list("ACGT"), n)) for n in (400, 900, 2000, 3000)]
+    enc = encode_sequences(seqs, 3000, 100)
+    y = np.array([0, 1, 0, 1], dtype=np.float32)
+    weights = np.array([1.0, 2.0, 1.0, 2.0], dtype=np.float32)
+    ds = make_dataset(enc, y, np.arange(4), weights, 4, 5, 1, 0, sequences=seqs, fragments=1.0, **options)
+    inputs, labels, seen_weights = next(iter(ds))
+    lengths = np.count_nonzero(np.asarray(inputs[NUCLEOTIDES]), axis=1)
+    return lengths, np.asarray(seen_weights)
+
+
+def test_fragments_from_keeps_shorter_transcripts_whole_and_fragment_weight_scales_pieces():
+    lengths, weights = _pieced_batch()
+    assert sorted(weights) == [1.0, 1.0, 2.0, 2.0]  # the default: pieces weigh what their row weighs
+    assert not {400, 900, 2000, 3000} & set(lengths[lengths > 1500])  # the long ones were cut
+    lengths, weights = _pieced_batch(fragments_from=1000, fragment_weight=0.25)
+    whole = np.isin(lengths, (400, 900))
+    assert whole.sum() == 2  # under 1,000 nt: left whole, weight unchanged
+    assert sorted(weights[whole]) == [1.0, 2.0]
+    assert sorted(weights[~whole]) == [0.25, 0.5]  # pieces: a quarter of their row's weight
+
+
 def test_shares_above_one_are_refused(tmp_path):
     res = run_cli(
         "train", "--coding", EXAMPLES / "train_coding.fa.gz", "--noncoding", EXAMPLES / "train_noncoding.fa.gz",

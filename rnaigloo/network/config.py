@@ -79,6 +79,13 @@ SETTINGS: dict[str, Setting] = {
     "lr_decay": Setting(0.8, 0.0, 1.0, "learning-rate factor per epoch (1: constant)", low_open=True),
     "augment": Setting(0.3, 0.0, 1.0, "share of training transcripts cropped each epoch"),
     "fragments": Setting(0.3, 0.0, 1.0, "share of training transcripts replaced by a fragment each epoch", before=0.0),
+    "fragments_from": Setting(
+        0, 0, 1_000_000, "shortest transcript (nt) that a fragment may replace; shorter ones stay whole", before=0
+    ),
+    "fragment_weight": Setting(
+        1.0, 0.0, 1.0, "training weight of a fragment, relative to the transcript it was cut from", before=1.0,
+        low_open=True,
+    ),
     "length_balance": Setting(
         0.0, 0.0, 1.0, "how far training weights even out the classes within length bins (0: by class only)", before=0.0
     ),

@@ -12,7 +12,7 @@ from rnaigloo.training.augment import crop_flanks, random_piece
 
 def make_dataset(
     enc, y, idx, weights, batch_size, seed, epochs, first_epoch, sequences=None, augment=0.0, fragments=0.0,
-    version=ENCODING_VERSION,
+    version=ENCODING_VERSION, fragments_from=0, fragment_weight=1.0,
 ):  # fmt: skip
     """A tf.data pipeline over the rows ``idx`` of the encoded arrays.
 
@@ -24,8 +24,9 @@ def make_dataset(
     (:func:`crop_flanks`) with that probability in each epoch, drawn from a generator
     seeded by ``(seed, epoch, row)``, and encoded again; with ``fragments`` > 0, with
     that probability (drawn from the same generator, after cropping's share) it is
-    replaced by a window or a 5'/3' truncation (:func:`random_piece`); the pieces are
-    encoded with encoding ``version``, as the rows were.
+    replaced by a window or a 5'/3' truncation (:func:`random_piece`) when it has at least
+    ``fragments_from`` nt, and weighs ``fragment_weight`` times its row's weight; the
+    pieces are encoded with encoding ``version``, as the rows were.
     Validation (``epochs`` None):
     the rows in order, once.
     """
@@ -37,6 +38,7 @@ def make_dataset(
     def gather(rows, epoch):
         inputs = enc.model_inputs(rows)
         n, p, f = inputs[NUCLEOTIDES], inputs[PROTEINS], inputs[FEATURES]
+        ww = w[rows]
         if augment > 0 or fragments > 0:
             cropped, where = [], []
             for i, row in enumerate(rows):
@@ -45,13 +47,14 @@ def make_dataset(
                 if u < augment:
                     cropped.append(crop_flanks(sequences[row], enc.orfs[row], rng))
                     where.append(i)
-                elif u < augment + fragments:
+                elif u < augment + fragments and len(sequences[row]) >= fragments_from:
                     cropped.append(random_piece(sequences[row], enc.orfs[row], bool(y[row] > 0.5), rng))
                     where.append(i)
+                    ww[i] *= fragment_weight
             if cropped:
                 again = encode_sequences(cropped, nuc.shape[1], prot.shape[1], version)
                 n[where], p[where], f[where] = again.nucleotides, again.proteins, again.features
-        return n, p, f, y[rows], w[rows]
+        return n, p, f, y[rows], ww
 
     def to_inputs(rows, epoch):
         n, p, f, yy, ww = tf.numpy_function(

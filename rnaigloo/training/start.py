@@ -15,7 +15,10 @@ from typing import Any
 from rnaigloo.errors import InputError, ModelError
 
 # Settings that change how a network is trained, not its shape or its weights' meaning.
-TRAINING_SETTINGS = ("learning_rate", "lr_decay", "augment", "fragments", "length_balance", "dropout", "l2")
+TRAINING_SETTINGS = (
+    "learning_rate", "lr_decay", "augment", "fragments", "fragments_from", "fragment_weight", "length_balance", "dropout",
+    "l2",
+)  # fmt: skip
 
 
 @dataclass

@@ -196,7 +196,7 @@ def _fit(prepared: _Prepared, cfg, version: int, settings: TrainSettings, placem
     train_ds = make_dataset(
         p.enc, p.y, p.train_idx, p.weights, global_batch, s.seed, s.epochs, state["epoch"],
         sequences=getattr(p.data, "sequences", None), augment=cfg["augment"], fragments=cfg["fragments"],
-        version=version,
+        version=version, fragments_from=cfg["fragments_from"], fragment_weight=cfg["fragment_weight"],
     )  # fmt: skip
     val_ds = make_dataset(p.enc, p.y, p.val_idx, None, global_batch, s.seed, None, 0)
     checkpointer = Checkpointer(ckpt, fingerprint, state, s.patience, s.log)
