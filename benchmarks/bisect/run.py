@@ -83,6 +83,13 @@ RUNS: dict[str, tuple[str, dict]] = {
     "r01-augment": ("+ augment 0.3", _moved(V01, augment=0.3)),
     "r01-epochs": ("+ 10 epochs, patience 3", _moved(V01, epochs=10, patience=3)),
     "r02": ("0.2's recipe", V02),
+    # the pair 0.2 has: encoding 3 with pieces
+    "r01-enc3-pieces": ("+ encoding 3 + pieces", _moved(V01, encoding=3, fragments=0.3)),
+    # pieces that leave short transcripts whole, or weigh less, or are fewer
+    "r01-pieces-from1500": ("+ pieces, only of transcripts >= 1,500 nt", _moved(V01, fragments=0.3, fragments_from=1500)),
+    "r01-pieces-half": ("+ pieces weighing half", _moved(V01, fragments=0.3, fragment_weight=0.5)),
+    "r01-pieces-0.15": ("+ pieces (fragments 0.15)", _moved(V01, fragments=0.15)),
+    "r02-from1500": ("0.2's recipe, pieces only of transcripts >= 1,500 nt", _moved(V02, fragments_from=1500)),
 }
 
 
