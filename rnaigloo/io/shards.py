@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import IO
 
 from rnaigloo.errors import InputError
-from rnaigloo.io.fasta import read_many
+from rnaigloo.io.fasta import Record, read_many
 from rnaigloo.io.files import publish
 
 MANIFEST_NAME = "manifest.json"
@@ -105,21 +105,7 @@ def split_fasta(
         InputError: bad input (as ``classify`` reports it), stdin given, or fewer records
             than shards.
     """
-    if shards < 1:
-        raise InputError(f"expected at least 1 shard, found {shards}")
-    if not inputs:
-        raise InputError("no input files given")
-    for path in inputs:
-        if str(path) == "-":
-            raise InputError("split reads its input twice; give a file, not '-' (stdin)")
-        if not Path(path).exists():
-            raise InputError(f"input file not found: {path}")
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise InputError(f"cannot write shards to {out}: it is not a directory")
-
-    if batch_size < 1:
-        raise InputError(f"expected a batch size of at least 1, found {batch_size}")
+    out = _check_split(inputs, shards, out_dir, batch_size)
     total = sum(1 for _ in read_many(inputs))  # every check a single classify run makes
     sizes = shard_sizes(total, shards, batch_size)
     try:
@@ -137,17 +123,7 @@ def split_fasta(
         for name, size in zip(names, sizes):
             fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=out)
             temps.append(tmp)
-            first = last = ""
-            with _shard_writer(fd, gzipped) as fh:
-                for k in range(size):
-                    rec = next(records, None)
-                    if rec is None:
-                        raise InputError(f"{inputs[-1]}: fewer records on the second reading; did the input change?")
-                    fh.write(f">{rec.header}\n{rec.sequence}\n" if rec.sequence else f">{rec.header}\n")
-                    if k == 0:
-                        first = rec.header
-                    last = rec.header
-            written.append(Shard(name, size, first, last))
+            written.append(_write_shard(fd, name, size, records, gzipped, inputs[-1]))
         if next(records, None) is not None:
             raise InputError(f"{inputs[-1]}: more records on the second reading; did the input change?")
         manifest = {
@@ -170,6 +146,40 @@ def split_fasta(
             Path(tmp).unlink(missing_ok=True)
         raise
     return written
+
+
+def _check_split(inputs: Sequence[str | os.PathLike], shards: int, out_dir: str | os.PathLike, batch_size: int) -> Path:
+    """The shard directory, once the arguments are checked (before any record is read)."""
+    if shards < 1:
+        raise InputError(f"expected at least 1 shard, found {shards}")
+    if not inputs:
+        raise InputError("no input files given")
+    for path in inputs:
+        if str(path) == "-":
+            raise InputError("split reads its input twice; give a file, not '-' (stdin)")
+        if not Path(path).exists():
+            raise InputError(f"input file not found: {path}")
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"cannot write shards to {out}: it is not a directory")
+    if batch_size < 1:
+        raise InputError(f"expected a batch size of at least 1, found {batch_size}")
+    return out
+
+
+def _write_shard(fd: int, name: str, size: int, records: Iterator[Record], gzipped: bool, last_input: str | os.PathLike) -> Shard:
+    """Write the next ``size`` records to the open temporary file ``fd``."""
+    first = last = ""
+    with _shard_writer(fd, gzipped) as fh:
+        for k in range(size):
+            rec = next(records, None)
+            if rec is None:
+                raise InputError(f"{last_input}: fewer records on the second reading; did the input change?")
+            fh.write(f">{rec.header}\n{rec.sequence}\n" if rec.sequence else f">{rec.header}\n")
+            if k == 0:
+                first = rec.header
+            last = rec.header
+    return Shard(name, size, first, last)
 
 
 @contextmanager
