@@ -11,7 +11,7 @@ Importing rnaigloo is quick: the public names load on first use, and the default
 (NumPy) engine never imports TensorFlow; training and ``engine="tensorflow"`` do.
 """
 
-__version__ = "0.2.0.dev0"
+from rnaigloo._version import __version__
 
 __all__ = ["Classifier", "InputError", "ModelError", "RnaiglooError", "__version__", "read_fasta"]
 
@@ -27,9 +27,9 @@ def __getattr__(name: str):
 
         return read_fasta
     if name in ("InputError", "ModelError", "RnaiglooError"):
-        from rnaigloo import errors
+        import rnaigloo.errors
 
-        return getattr(errors, name)
+        return getattr(rnaigloo.errors, name)
     raise AttributeError(f"module 'rnaigloo' has no attribute {name!r}")
 
 

@@ -20,7 +20,7 @@ from typing import IO, Any
 
 import click
 
-from rnaigloo import __version__
+from rnaigloo._version import __version__
 from rnaigloo.errors import InputError, RnaiglooError
 from rnaigloo.runtime import Stopped, stop_on_signals
 
@@ -250,7 +250,7 @@ def _logger(quiet: bool, stderr: IO[str]) -> Callable[[str], None]:
 def _model_files(models: Sequence[str]) -> list[str]:
     """The files a model option reads (each model and its card), to keep outputs off them."""
     from rnaigloo.errors import ModelError
-    from rnaigloo.network.modelfile import card_path, default_model_path, resolve_model
+    from rnaigloo.network.paths import card_path, default_model_path, resolve_model
 
     paths = []
     for model in models or [None]:
@@ -473,7 +473,8 @@ def model_info(ctx: click.Context, model: str | None, markdown: bool, as_json: b
     """
     _set_flags(ctx, debug)
     stdout, _ = _streams(ctx)
-    from rnaigloo.network.modelfile import card_markdown, card_summary, default_model_path, read_card, resolve_model
+    from rnaigloo.network.card import card_markdown, card_summary, read_card
+    from rnaigloo.network.paths import default_model_path, resolve_model
 
     path = resolve_model(model) if model else default_model_path()
     card = read_card(path)

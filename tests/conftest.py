@@ -70,7 +70,7 @@ def tiny_model(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def model_file(tmp_path_factory) -> Path:
     """A copy of the bundled model and its card in a private directory (no training needed)."""
-    from rnaigloo.network.modelfile import card_path, default_model_path
+    from rnaigloo.network.paths import card_path, default_model_path
 
     src = default_model_path()
     out = tmp_path_factory.mktemp("bundled") / src.name

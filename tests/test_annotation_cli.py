@@ -91,7 +91,7 @@ def test_classify_annotation_usage(small, tmp_path, monkeypatch, args, code, mes
 
 def test_init_from_resolves_the_bundled_model_by_name():
     from rnaigloo.errors import InputError
-    from rnaigloo.network.modelfile import default_model_path
+    from rnaigloo.network.paths import default_model_path
     from rnaigloo.training.start import model_path
 
     assert model_path("multispecies") == default_model_path()

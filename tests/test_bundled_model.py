@@ -16,7 +16,8 @@ import pytest
 from Bio.SeqIO.FastaIO import SimpleFastaParser
 from conftest import EXAMPLES, ROOT, run_cli
 
-from rnaigloo.network.modelfile import default_model_path, read_card
+from rnaigloo.network.card import read_card
+from rnaigloo.network.paths import default_model_path
 
 GOLDEN = ROOT / "tests" / "data" / "example_calls.tsv"
 
@@ -41,7 +42,7 @@ def test_bundled_model_card_checks_out():
 
 def test_bundled_human_model_card_checks_out():
     """0.1's model stays bundled as ``human``, read with the ATG-only ORF search it was trained with."""
-    from rnaigloo.network.modelfile import resolve_model
+    from rnaigloo.network.paths import resolve_model
 
     path = resolve_model("human")
     card = read_card(path)
@@ -79,7 +80,7 @@ def test_bundled_model_tells_the_composed_mrnas_from_the_random_lncrnas():
 
 def test_readme_card_table_is_the_bundled_card():
     """The README shows `rnaigloo model-info --markdown` of the bundled model, verbatim."""
-    from rnaigloo.network.modelfile import card_markdown
+    from rnaigloo.network.card import card_markdown
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert card_markdown(read_card(default_model_path())) in readme

@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 from conftest import ROOT, run_cli
 
-from rnaigloo.network.modelfile import card_path, sha256_of
+from rnaigloo.io.files import sha256_of
+from rnaigloo.network.paths import card_path
 
 # ---------------------------------------------------------------------------- helpers
 

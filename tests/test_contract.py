@@ -17,8 +17,10 @@ import pytest
 from conftest import EXAMPLES, run_cli
 
 import rnaigloo
+from rnaigloo.io.files import sha256_of
 from rnaigloo.network import probes
-from rnaigloo.network.modelfile import card_path, load_model, sha256_of
+from rnaigloo.network.loading import load_model
+from rnaigloo.network.paths import card_path
 
 PACKAGE = Path(rnaigloo.__file__).resolve().parent
 
@@ -101,7 +103,7 @@ def test_other_architecture_version_is_refused(model_file, tmp_path):
 # --- the one-way flow of imports -------------------------------------------------------
 
 # What each part of the package may import from the package (besides itself).
-LEAVES = {"rnaigloo", "rnaigloo.errors", "rnaigloo.architecture", "rnaigloo.runtime", "rnaigloo.progress"}
+LEAVES = {"rnaigloo._version", "rnaigloo.errors", "rnaigloo.architecture", "rnaigloo.runtime", "rnaigloo.progress"}
 ALLOWED = {
     "encoding": set(),
     "io": {"encoding"},
@@ -174,6 +176,14 @@ def test_encoding_modules_import_one_way():
         assert used <= allowed, (name, used - allowed)
 
 
+def test_nothing_in_the_package_imports_its_face():
+    """``rnaigloo/__init__.py`` is for users; the package's own modules import the module
+    that holds a name (``rnaigloo._version`` for the version)."""
+    for path in _package_files():
+        if path != PACKAGE / "__init__.py":
+            assert all(m != "rnaigloo" for m, _ in _imports(path)), path
+
+
 def test_nothing_below_the_cli_imports_it():
     for path in _package_files():
         if path.name not in ("cli.py", "__main__.py"):
@@ -234,6 +244,6 @@ def test_classifier_load_takes_one_path_as_well_as_a_list(model_file):
 def test_the_installed_wheel_is_what_is_tested():
     repo = Path(__file__).resolve().parents[1]
     assert repo not in PACKAGE.parents, f"tests imported the source tree ({PACKAGE}), not the installed wheel"
-    from rnaigloo.network.modelfile import default_model_path
+    from rnaigloo.network.paths import default_model_path
 
     assert default_model_path().is_file() and repo not in default_model_path().parents

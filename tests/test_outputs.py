@@ -16,7 +16,7 @@ import pytest
 from conftest import run_cli
 from test_cli_errors import assert_one_error_line
 
-from rnaigloo.network.modelfile import card_path
+from rnaigloo.network.paths import card_path
 
 FASTA = ">a\nATGAAACCCGGGTTTTAA\n>b\nACGTACGTAC\n"
 

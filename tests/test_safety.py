@@ -17,7 +17,7 @@ from conftest import ROOT, run_cli
 from test_cli_errors import assert_one_error_line, copy_model
 
 from rnaigloo.network.config import SETTINGS, check_threshold, resolve_config
-from rnaigloo.network.modelfile import card_path
+from rnaigloo.network.paths import card_path
 
 
 def _env() -> dict[str, str]:

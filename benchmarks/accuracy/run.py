@@ -80,7 +80,9 @@ def metrics(y: np.ndarray, calls: np.ndarray, scores: np.ndarray) -> dict[str, f
 def update_card(model: str | None, y: np.ndarray, scores: np.ndarray, threshold: float, lengths: np.ndarray) -> None:
     """Add the held-out metrics (all of rnaigloo's, by length bin) to the model's card."""
     from rnaigloo.evaluate.metrics import compute_metrics
-    from rnaigloo.network.modelfile import card_path, default_model_path, read_card, write_json_atomic
+    from rnaigloo.io.files import write_json_atomic
+    from rnaigloo.network.card import read_card
+    from rnaigloo.network.paths import card_path, default_model_path
 
     path = Path(model) if model else default_model_path()
     card = read_card(path)

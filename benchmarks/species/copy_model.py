@@ -17,7 +17,8 @@ from pathlib import Path
 
 def copy_model(src: Path, dest: Path) -> None:
     from rnaigloo.io.files import write_json_atomic
-    from rnaigloo.network.modelfile import card_path, read_card
+    from rnaigloo.network.card import read_card
+    from rnaigloo.network.paths import card_path, sibling_path
 
     card = read_card(src)  # checks the hash and the card format first
     if dest.suffix != ".keras":
@@ -25,10 +26,10 @@ def copy_model(src: Path, dest: Path) -> None:
     shutil.copyfile(src, dest)
     card["model_file"], card["name"] = dest.name, dest.stem
     write_json_atomic(card_path(dest), card)
-    for suffix in (".report.json", ".report.png"):
-        report = src.with_name(src.stem + suffix)
+    for kind in ("report", "plot"):
+        report = sibling_path(src, kind)
         if report.is_file():
-            shutil.copyfile(report, dest.with_name(dest.stem + suffix))
+            shutil.copyfile(report, sibling_path(dest, kind))
     read_card(dest)
     print(f"copied {src} to {dest}")
 

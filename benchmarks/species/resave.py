@@ -21,7 +21,8 @@ def resave(path: Path) -> None:
 
     import rnaigloo.network.igloo  # noqa: F401 - registers the custom layer
     from rnaigloo.network.model import build_model
-    from rnaigloo.network.modelfile import card_path, save_model
+    from rnaigloo.network.paths import card_path
+    from rnaigloo.network.saving import save_model
 
     card = json.loads(card_path(path).read_text())
     old = keras.saving.load_model(path, compile=False, safe_mode=True)

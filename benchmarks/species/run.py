@@ -216,7 +216,9 @@ def evaluate_all(
 def update_card(path: str, sets: list[TestSet], own: list, left_out: list | None, loso_pattern: str | None) -> None:
     """Write the model's held-out figures into its card (the human held-out genes by length, and the rest)."""
     from rnaigloo.evaluate.metrics import compute_metrics
-    from rnaigloo.network.modelfile import card_path, read_card, write_json_atomic
+    from rnaigloo.io.files import write_json_atomic
+    from rnaigloo.network.card import read_card
+    from rnaigloo.network.paths import card_path
 
     card = read_card(path)
     by_length, other = {}, {}

@@ -41,7 +41,7 @@ class Classifier:
     """One model, or an ensemble whose scores are averaged, ready to score transcripts.
 
     Args:
-        models: loaded models (see :func:`rnaigloo.network.modelfile.load_model`); all must
+        models: loaded models (see :func:`rnaigloo.network.loading.load_model`); all must
             take the same input lengths.
         threshold: score at or above which a transcript is called coding; ``None``
             takes the models' own (their mean for an ensemble).
@@ -118,7 +118,7 @@ class Classifier:
                 beside it.
             threshold, engine, mixed_precision, workers: see the class.
         """
-        from rnaigloo.network.modelfile import load_model
+        from rnaigloo.network.loading import load_model
 
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]

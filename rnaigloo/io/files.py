@@ -19,6 +19,7 @@ Errors the system raises while writing name the user's file, never the temporary
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -195,6 +196,15 @@ def write_json_atomic(path: str | os.PathLike, data: Any) -> None:
     with atomic_path(path, suffix=".tmp") as tmp, open(tmp, "w", encoding="utf-8") as fh:
         json.dump(data, fh, indent=2, sort_keys=False)
         fh.write("\n")
+
+
+def sha256_of(path: str | os.PathLike) -> str:
+    """The SHA-256 of a file, as lower-case hex (read in 1 MiB blocks)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def save_figure(fig: Any, path: str | os.PathLike, dpi: int = 120) -> None:

@@ -153,7 +153,7 @@ def settings_in_keras_config(keras_config: dict[str, Any]) -> dict[str, int | fl
     Only what the layers record is returned (input lengths, embedding, convolution,
     pooling, stacks, patches, dense units); a layer that is absent leaves its settings out.
     """
-    from rnaigloo import architecture as arch
+    import rnaigloo.architecture as arch
 
     layers = {
         layer.get("config", {}).get("name"): layer.get("config", {})

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from rnaigloo import architecture as arch
+import rnaigloo.architecture as arch
 from rnaigloo.errors import ModelError
 
 _GROUP = 32  # transcripts scored together: sorted by length, so padding is skipped

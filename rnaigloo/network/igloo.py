@@ -17,7 +17,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from rnaigloo import architecture as arch
+import rnaigloo.architecture as arch
 
 
 @keras.saving.register_keras_serializable(package="rnaigloo")

@@ -18,7 +18,7 @@ from typing import Any
 
 import keras
 
-from rnaigloo import architecture as arch
+import rnaigloo.architecture as arch
 from rnaigloo.encoding.tables import N_AA_TOKENS, N_FEATURES, N_NUC_TOKENS
 from rnaigloo.network.config import DEFAULT_CONFIG, resolve_config
 from rnaigloo.network.igloo import igloo_branch

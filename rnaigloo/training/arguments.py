@@ -19,6 +19,7 @@ from typing import Any
 
 from rnaigloo.errors import InputError
 from rnaigloo.network.config import resolve_config
+from rnaigloo.network.paths import sibling_path
 
 VAL_FRACTION_RANGE = (0.0, 0.5)  # both open: a split needs both sides
 
@@ -88,8 +89,7 @@ class TrainSettings:
 
 def model_outputs(output: Path) -> list[Path]:
     """Every file ``train`` writes for the model ``output``: the model, card, report and plot."""
-    stem = output.stem
-    return [output] + [output.with_name(stem + suffix) for suffix in (".card.json", ".report.json", ".report.png")]
+    return [output] + [sibling_path(output, kind) for kind in ("card", "report", "plot")]
 
 
 def read_settings(config_file: str | None, items: Sequence[str]) -> dict[str, Any]:
@@ -213,7 +213,7 @@ def _init_files(init_from: str | os.PathLike | None) -> list[Path]:
     """The model a run starts from and its card: inputs that no output may replace."""
     if init_from is None:
         return []
-    from rnaigloo.network.modelfile import card_path
+    from rnaigloo.network.paths import card_path
     from rnaigloo.training.start import model_path
 
     path = model_path(init_from)

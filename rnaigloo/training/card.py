@@ -58,7 +58,7 @@ def model_card(
     versions: dict[str, str],
     encoding: int = ENCODING_VERSION,
 ) -> dict[str, Any]:
-    """The model card (before :func:`rnaigloo.network.modelfile.save_model` adds the file's hash)."""
+    """The model card (before :func:`rnaigloo.network.saving.save_model` adds the file's hash)."""
     return {
         "name": name,
         "rnaigloo_version": versions["rnaigloo"],

@@ -24,13 +24,14 @@ from typing import Any
 import numpy as np
 
 from rnaigloo.errors import InputError
+from rnaigloo.network.paths import sibling_path
 
 _UNIT = re.compile(r"^epoch-(\d{4,})$")
 LAST, BEST, STATE = "last.keras", "best.weights.h5", "state.json"
 
 
 def checkpoint_dir(output: Path) -> Path:
-    return output.with_name(output.stem + ".checkpoint")
+    return sibling_path(output, "checkpoint")
 
 
 def _units(ckpt: Path) -> list[tuple[int, Path]]:
@@ -52,7 +53,7 @@ def latest_unit(ckpt: Path) -> Path | None:
 
 
 def _sha256(path: Path) -> str:
-    from rnaigloo.network.modelfile import sha256_of
+    from rnaigloo.io.files import sha256_of
 
     return sha256_of(path)
 

@@ -37,7 +37,7 @@ def model_path(name_or_path: str | os.PathLike) -> Path:
     Raises:
         InputError: neither a file nor a bundled model's name.
     """
-    from rnaigloo.network.modelfile import resolve_model
+    from rnaigloo.network.paths import resolve_model
 
     try:
         return resolve_model(name_or_path)
@@ -52,7 +52,7 @@ def initial_model(name_or_path: str | os.PathLike, overrides: dict[str, Any] | N
         InputError: ``overrides`` would change the network's shape.
         ModelError: the model is damaged or cannot be loaded.
     """
-    from rnaigloo.network.modelfile import load_model
+    from rnaigloo.network.loading import load_model
 
     path = model_path(name_or_path)
     loaded = load_model(path)

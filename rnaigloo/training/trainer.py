@@ -36,6 +36,7 @@ from rnaigloo.io.labelled import Source, read_labelled
 from rnaigloo.io.transcripts import AnnotatedTranscripts, AnnotationSource
 from rnaigloo.network.calibration import apply_temperature, fit_temperature
 from rnaigloo.network.config import resolve_config
+from rnaigloo.network.paths import sibling_path
 from rnaigloo.training.arguments import TrainSettings, check_train_arguments
 from rnaigloo.training.card import data_summary, model_card, plot_history, training_report, training_summary
 from rnaigloo.training.checkpoint import Checkpointer, checkpoint_dir, load_checkpoint
@@ -125,8 +126,8 @@ def train(
     rate = len(prepared.train_idx) * epochs_fitted / fit_seconds if fit_seconds > 0 and epochs_fitted > 0 else None
     card, summary, training, val_metrics, versions = result
     report = training_report(output.name, summary, training, state["history"], val_metrics, versions, timing, rate)
-    write_json_atomic(output.with_name(output.stem + ".report.json"), report)
-    plot_history(state["history"], output.with_name(output.stem + ".report.png"))
+    write_json_atomic(sibling_path(output, "report"), report)
+    plot_history(state["history"], sibling_path(output, "plot"))
     shutil.rmtree(checkpoint_dir(output), ignore_errors=True)
     settings.log(
         f"wrote {output}: validation MCC {card['validation_metrics']['mcc']:.4f} at threshold {card['threshold']:.3f}, "
@@ -222,7 +223,7 @@ def _finish(model, state, prepared: _Prepared, cfg, version: int, settings: Trai
     """Calibrate, choose the threshold on validation, and save the model with its card."""
     import keras
 
-    from rnaigloo.network.modelfile import library_versions, save_model
+    from rnaigloo.network.saving import library_versions, save_model
 
     p, s = prepared, settings
     y_val = p.y[p.val_idx]

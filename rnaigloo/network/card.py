@@ -1,215 +1,30 @@
-"""Model files: a Keras ``.keras`` file and its JSON model card beside it.
+"""The model card: the JSON beside a ``NAME.keras`` file, checked before the network is read.
 
-``NAME.keras`` holds the network (architecture and weights); ``NAME.card.json`` holds
-everything needed to use and judge it: the format version, the rnaigloo and library
-versions that made it, the model config (input lengths included), the decision
-threshold, the training data and metrics, and the SHA-256 of the ``.keras`` file. The
-loader checks that hash before it reads the weights.
+``NAME.card.json`` holds everything needed to use and judge a model: the format version,
+the rnaigloo and library versions that made it, the model config (input lengths
+included), the decision threshold, the training data and metrics, the probe scores
+(:mod:`rnaigloo.network.probes`) and the SHA-256 of the ``.keras`` file. :func:`read_card`
+checks all of it, the hash included, without TensorFlow; :func:`card_summary` and
+:func:`card_markdown` render it for ``model-info``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from rnaigloo import __version__
+from rnaigloo._version import __version__
 from rnaigloo.architecture import ARCHITECTURE_VERSION
-from rnaigloo.encoding.encoder import encode_sequences
-from rnaigloo.encoding.tables import ENCODING_VERSION, ENCODING_VERSIONS, N_FEATURES
+from rnaigloo.encoding.tables import ENCODING_VERSIONS, N_FEATURES
 from rnaigloo.errors import ModelError
-from rnaigloo.io.files import atomic_path, write_json_atomic
-from rnaigloo.network import probes
+from rnaigloo.io.files import sha256_of
 from rnaigloo.network.config import card_settings, check_threshold, disagreements, resolve_config
+from rnaigloo.network.paths import card_path
 
 # 2: the card holds the architecture version and the probe scores (rnaigloo 0.2).
 FORMAT_VERSION = 2
-DEFAULT_MODEL_NAME = "multispecies.keras"
-
-
-def card_path(model_path: str | os.PathLike) -> Path:
-    """``NAME.card.json`` beside ``NAME.keras``."""
-    p = Path(model_path)
-    return p.with_name(p.stem + ".card.json")
-
-
-def sha256_of(path: str | os.PathLike) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def bundled_model_dir() -> Path:
-    """Where the bundled models are: inside the installed package, or ``models/`` in a checkout."""
-    return default_model_path().parent
-
-
-def resolve_model(name_or_path: str | os.PathLike) -> Path:
-    """A model file from its path, or from a bundled model's name (``multispecies``, ``human``).
-
-    A path that exists wins; a bare name without ``.keras`` and without a directory is
-    looked up among the bundled models.
-
-    Raises:
-        ModelError: neither a file nor a bundled model's name.
-    """
-    path = Path(name_or_path)
-    if path.is_file():
-        return path
-    bundled = bundled_model_dir() / f"{name_or_path}.keras"
-    if os.sep not in str(name_or_path) and path.suffix != ".keras" and bundled.is_file():
-        return bundled
-    names = ", ".join(sorted(p.stem for p in bundled_model_dir().glob("*.keras"))) or "none"
-    raise ModelError(f"model file not found: {name_or_path} (nor a bundled model of that name; bundled: {names})")
-
-
-def default_model_path() -> Path:
-    """The bundled model: inside the installed package, or ``models/`` in a checkout."""
-    try:
-        packaged = Path(str(resources.files("rnaigloo.models") / DEFAULT_MODEL_NAME))
-        if packaged.is_file():
-            return packaged
-    except ModuleNotFoundError:
-        pass
-    return Path(__file__).resolve().parents[2] / "models" / DEFAULT_MODEL_NAME
-
-
-def library_versions() -> dict[str, str]:
-    """Versions worth recording next to a model or a report."""
-    import platform
-
-    import keras
-    import numpy
-    import tensorflow as tf
-
-    return {
-        "rnaigloo": __version__,
-        "tensorflow": tf.__version__,
-        "keras": keras.__version__,
-        "numpy": numpy.__version__,
-        "python": platform.python_version(),
-    }
-
-
-def save_model(model, path: str | os.PathLike, card: dict[str, Any]) -> dict[str, Any]:
-    """Save ``model`` to ``path`` (a ``.keras`` file) and its card beside it.
-
-    The card gets ``format_version``, ``model_file``, ``sha256``, the architecture
-    version and the Keras scores of the probe transcripts (:mod:`rnaigloo.network.probes`)
-    filled in.
-
-    Returns:
-        The card as written.
-    """
-    path = Path(path)
-    if path.suffix != ".keras":
-        raise ModelError(f"model file name must end in .keras, found {path.name!r}")
-    version = card.get("encoding", {}).get("version", ENCODING_VERSION)
-    probe_entry = probes.card_entry(lambda seqs: keras_scores(model, card["config"], seqs, version))
-    with atomic_path(path, suffix=".keras") as tmp:
-        model.save(tmp)
-        full = {
-            "format_version": FORMAT_VERSION,
-            "model_file": path.name,
-            "sha256": sha256_of(tmp),
-            **card,
-            "architecture": {"version": ARCHITECTURE_VERSION},
-            "probes": probe_entry,
-        }
-    write_json_atomic(card_path(path), full)
-    return full
-
-
-@dataclass
-class LoadedModel:
-    """A model whose card has been checked; the network itself loads on first use."""
-
-    card: dict[str, Any]
-    path: Path
-    _keras: Any = field(default=None, repr=False)
-    _numpy: Any = field(default=None, repr=False)
-
-    @property
-    def config(self) -> dict[str, Any]:
-        """The card's settings; one newer than the model (0.1's ``fragments``) reads as the model was trained."""
-        return card_settings(self.card["config"])
-
-    @property
-    def threshold(self) -> float:
-        return float(self.card["threshold"])
-
-    @property
-    def encoding_version(self) -> int:
-        return int(self.card["encoding"]["version"])
-
-    @property
-    def temperature(self) -> float:
-        """The calibration temperature (1.0 when the card has none)."""
-        return float(self.card.get("calibration", {}).get("temperature", 1.0))
-
-    @property
-    def keras_model(self):
-        """The Keras network (imports TensorFlow).
-
-        Raises:
-            ModelError: the file is not a Keras model.
-        """
-        if self._keras is None:
-            import keras
-
-            import rnaigloo.network.igloo  # noqa: F401 - registers the custom layer for deserialisation
-
-            try:
-                self._keras = keras.saving.load_model(self.path, compile=False, safe_mode=True)
-            except Exception as err:  # Keras raises many types for a bad file
-                first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-                raise ModelError(f"cannot load {self.path} as a Keras model: {first}") from None
-            probes.verify(
-                self.card,
-                lambda seqs: keras_scores(self._keras, self.config, seqs, self.encoding_version),
-                self.path.name,
-                "TensorFlow",
-            )
-        return self._keras
-
-    @property
-    def numpy_network(self):
-        """The same network evaluated with NumPy (see :mod:`rnaigloo.network.engine`)."""
-        if self._numpy is None:
-            from rnaigloo.network.engine import load_numpy_network
-
-            network = load_numpy_network(self.path, self.config)
-            probes.verify(
-                self.card,
-                lambda seqs: numpy_scores(network, self.config, seqs, self.encoding_version),
-                self.path.name,
-                "NumPy",
-            )
-            self._numpy = network
-        return self._numpy
-
-
-def keras_scores(
-    model: Any, config: dict[str, Any], sequences: list[str], version: int = ENCODING_VERSION
-) -> np.ndarray:
-    """Scores of plain sequences by a Keras model (float32, no mixed precision, no calibration)."""
-    inputs = encode_sequences(sequences, config["nuc_len"], config["prot_len"], version).model_inputs()
-    return np.asarray(model(inputs, training=False), dtype=np.float64).reshape(-1)
-
-
-def numpy_scores(
-    network: Any, config: dict[str, Any], sequences: list[str], version: int = ENCODING_VERSION
-) -> np.ndarray:
-    """Scores of plain sequences by the NumPy engine (no calibration)."""
-    return network.predict(encode_sequences(sequences, config["nuc_len"], config["prot_len"], version).model_inputs())
 
 
 def read_card(path: str | os.PathLike) -> dict[str, Any]:
@@ -304,18 +119,6 @@ def _keras_config(path: Path) -> dict[str, Any] | None:
     except (zipfile.BadZipFile, KeyError, ValueError, OSError):
         return None
     return loaded if isinstance(loaded, dict) else None
-
-
-def load_model(path: str | os.PathLike | None = None) -> LoadedModel:
-    """A model checked against its card (the bundled one when ``path`` is None).
-
-    Only the card is read here; the network loads when first used.
-
-    Raises:
-        ModelError: see :func:`read_card`.
-    """
-    path = resolve_model(path) if path is not None else default_model_path()
-    return LoadedModel(read_card(path), path)
 
 
 def _fmt(value: Any) -> str:

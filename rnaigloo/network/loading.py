@@ -1,0 +1,119 @@
+"""A model ready to score: its card checked, its network loaded on first use and probed.
+
+:func:`load_model` checks the card (:func:`rnaigloo.network.card.read_card`, the file's
+hash included); the network then loads, in the engine asked for, only when first used,
+and is refused unless it scores the probe transcripts as its card says
+(:mod:`rnaigloo.network.probes`).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rnaigloo.encoding.encoder import encode_sequences
+from rnaigloo.encoding.tables import ENCODING_VERSION
+from rnaigloo.errors import ModelError
+from rnaigloo.network import probes
+from rnaigloo.network.card import read_card
+from rnaigloo.network.config import card_settings
+from rnaigloo.network.paths import default_model_path, resolve_model
+
+
+@dataclass
+class LoadedModel:
+    """A model whose card has been checked; the network itself loads on first use."""
+
+    card: dict[str, Any]
+    path: Path
+    _keras: Any = field(default=None, repr=False)
+    _numpy: Any = field(default=None, repr=False)
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The card's settings; one newer than the model (0.1's ``fragments``) reads as the model was trained."""
+        return card_settings(self.card["config"])
+
+    @property
+    def threshold(self) -> float:
+        return float(self.card["threshold"])
+
+    @property
+    def encoding_version(self) -> int:
+        return int(self.card["encoding"]["version"])
+
+    @property
+    def temperature(self) -> float:
+        """The calibration temperature (1.0 when the card has none)."""
+        return float(self.card.get("calibration", {}).get("temperature", 1.0))
+
+    @property
+    def keras_model(self):
+        """The Keras network (imports TensorFlow).
+
+        Raises:
+            ModelError: the file is not a Keras model.
+        """
+        if self._keras is None:
+            import keras
+
+            import rnaigloo.network.igloo  # noqa: F401 - registers the custom layer for deserialisation
+
+            try:
+                self._keras = keras.saving.load_model(self.path, compile=False, safe_mode=True)
+            except Exception as err:  # Keras raises many types for a bad file
+                first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+                raise ModelError(f"cannot load {self.path} as a Keras model: {first}") from None
+            probes.verify(
+                self.card,
+                lambda seqs: keras_scores(self._keras, self.config, seqs, self.encoding_version),
+                self.path.name,
+                "TensorFlow",
+            )
+        return self._keras
+
+    @property
+    def numpy_network(self):
+        """The same network evaluated with NumPy (see :mod:`rnaigloo.network.engine`)."""
+        if self._numpy is None:
+            from rnaigloo.network.engine import load_numpy_network
+
+            network = load_numpy_network(self.path, self.config)
+            probes.verify(
+                self.card,
+                lambda seqs: numpy_scores(network, self.config, seqs, self.encoding_version),
+                self.path.name,
+                "NumPy",
+            )
+            self._numpy = network
+        return self._numpy
+
+def keras_scores(
+    model: Any, config: dict[str, Any], sequences: list[str], version: int = ENCODING_VERSION
+) -> np.ndarray:
+    """Scores of plain sequences by a Keras model (float32, no mixed precision, no calibration)."""
+    inputs = encode_sequences(sequences, config["nuc_len"], config["prot_len"], version).model_inputs()
+    return np.asarray(model(inputs, training=False), dtype=np.float64).reshape(-1)
+
+
+def numpy_scores(
+    network: Any, config: dict[str, Any], sequences: list[str], version: int = ENCODING_VERSION
+) -> np.ndarray:
+    """Scores of plain sequences by the NumPy engine (no calibration)."""
+    return network.predict(encode_sequences(sequences, config["nuc_len"], config["prot_len"], version).model_inputs())
+
+
+def load_model(path: str | os.PathLike | None = None) -> LoadedModel:
+    """A model checked against its card (the bundled one when ``path`` is None).
+
+    Only the card is read here; the network loads when first used.
+
+    Raises:
+        ModelError: see :func:`rnaigloo.network.card.read_card`.
+    """
+    path = resolve_model(path) if path is not None else default_model_path()
+    return LoadedModel(read_card(path), path)
