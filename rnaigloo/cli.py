@@ -289,10 +289,6 @@ def _load_classifier(models, threshold, engine: str, mixed_precision: bool, thre
     from rnaigloo.runtime import keep_freed_memory, limit_numpy_threads, start_tensorflow
 
     n = _capped_threads(threads)
-    if debug:
-        from rnaigloo.classify.lifeline import DEBUG_ENV
-
-        os.environ[DEBUG_ENV] = "1"  # worker processes keep their stderr
     if engine == "tensorflow":
         start_tensorflow(n, debug)
     else:
@@ -300,7 +296,7 @@ def _load_classifier(models, threshold, engine: str, mixed_precision: bool, thre
         keep_freed_memory()  # with -t 1 this process scores
     from rnaigloo.classify.classifier import Classifier
 
-    return Classifier.load(list(models), threshold, engine, mixed_precision, workers=n)
+    return Classifier.load(list(models), threshold, engine, mixed_precision, workers=n, debug=debug)
 
 
 @cli.command(context_settings=CONTEXT, short_help="Train a model from known coding and non-coding transcripts.")

@@ -184,6 +184,42 @@ def test_nothing_in_the_package_imports_its_face():
             assert all(m != "rnaigloo" for m, _ in _imports(path)), path
 
 
+def _module_name(path: Path) -> str:
+    parts = ("rnaigloo", *path.relative_to(PACKAGE).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def test_no_two_modules_import_each_other_even_lazily():
+    """An import inside a function still makes a circle: the two modules cannot be
+    understood, or changed, one without the other."""
+    files = _package_files()
+    modules = {_module_name(p) for p in files}
+    graph: dict[str, set[str]] = {}
+    for path in files:
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                found |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                found |= {f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in modules else node.module for a in node.names}
+        graph[_module_name(path)] = found & modules
+    circles = []
+
+    def visit(module: str, chain: list[str]) -> None:
+        for target in sorted(graph[module] - {module}):
+            if target in chain:
+                circles.append(" -> ".join([*chain[chain.index(target) :], target]))
+            elif target not in done:
+                visit(target, [*chain, target])
+        done.add(module)
+
+    done: set[str] = set()
+    for module in sorted(graph):
+        if module not in done:
+            visit(module, [module])
+    assert not circles, circles
+
+
 def test_nothing_below_the_cli_imports_it():
     for path in _package_files():
         if path.name not in ("cli.py", "__main__.py"):

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import psutil
 import pytest
-from conftest import run_cli
+from conftest import EXAMPLES, run_cli
 from test_cli_errors import assert_one_error_line
 
 from rnaigloo.runtime import available_cores, cgroup_cpu_limit
@@ -166,6 +166,85 @@ def test_a_signal_at_any_moment_of_the_start_ends_in_one_line(tmp_path, model_fi
         assert _gone(kids, 15) == [], (delay, "worker processes outlived the run")
         _kill_all(kids)
         assert not out.exists() and not list(tmp_path.glob(".*.part")), delay
+
+
+# Imported by every Python process of the run (PYTHONPATH): the parent, the fork server
+# and, forked from it, the workers. It logs "PID FUNCTION ARG" for each call of the
+# functions that check or read a model, and for each worker that starts.
+_COUNTING_SITECUSTOMIZE = """
+import functools, importlib.machinery, os, sys
+
+WATCH = {
+    "rnaigloo.io.files": ["sha256_of"],
+    "rnaigloo.network.probes": ["verify"],
+    "rnaigloo.network.engine": ["read_keras_weights"],
+    "rnaigloo.classify.workers": ["_worker_main"],
+}
+
+
+def counted(original):
+    @functools.wraps(original)
+    def wrapper(*args, **kwargs):
+        arg = os.path.basename(str(args[0])) if args and isinstance(args[0], (str, os.PathLike)) else "-"
+        with open(os.environ["RNAIGLOO_CALL_LOG"], "a") as fh:
+            fh.write(f"{os.getpid()} {original.__name__} {arg}\\n")
+        return original(*args, **kwargs)
+
+    return wrapper
+
+
+class Finder:
+    @staticmethod
+    def find_spec(fullname, path, target=None):
+        if fullname not in WATCH:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        run = spec.loader.exec_module
+
+        def exec_module(module):
+            run(module)
+            for name in WATCH[fullname]:
+                if hasattr(module, name):
+                    setattr(module, name, counted(getattr(module, name)))
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+
+sys.meta_path.insert(0, Finder())
+"""
+
+
+def test_each_model_is_checked_and_read_once_however_many_workers(tmp_path, model_file):
+    """The parent hashes the model, reads its weights and scores the probes once; the
+    workers get the checked network and read nothing (they used to load it again each)."""
+    if available_cores() < 2:
+        pytest.skip("one CPU: no worker processes are started")
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(_COUNTING_SITECUSTOMIZE)
+    log = tmp_path / "calls.log"
+    env = {**_env(), "RNAIGLOO_CALL_LOG": str(log)}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(site), env.get("PYTHONPATH")) if p)
+    out = tmp_path / "o.tsv"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rnaigloo", "classify", str(EXAMPLES / "transcripts.fa.gz"), "-m", str(model_file),
+         "-t", "2", "-b", "8", "-o", str(out), "-q"],
+        env=env, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    assert len(out.read_text().splitlines()) == 41
+    calls = [line.split() for line in log.read_text().splitlines()]
+    by_name: dict[str, list[tuple[int, str]]] = {}
+    for pid, name, arg in calls:
+        by_name.setdefault(name, []).append((int(pid), arg))
+    workers = {pid for pid, _ in by_name.get("_worker_main", [])}
+    assert len(workers) == 2 and proc.pid not in workers, calls  # two worker processes really started
+    for name in ("sha256_of", "read_keras_weights", "verify"):
+        assert len(by_name.get(name, [])) == 1, (name, calls)  # once in all the processes together
+        assert by_name[name][0][0] == proc.pid, (name, calls)  # and in the parent
+    assert by_name["sha256_of"][0][1] == by_name["read_keras_weights"][0][1] == model_file.name
 
 
 def test_threads_beyond_the_cpus_are_capped(tmp_path, tiny_model):

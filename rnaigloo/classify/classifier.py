@@ -1,22 +1,20 @@
 """The classifier: batched, streaming scoring of transcripts by one model or an ensemble.
 
-Records are read and encoded in a background thread while the network scores the
-previous batch, or, with several workers, encoded and scored in worker processes while
-the parent reads and writes; at most a few batches are held in memory whatever the
-input size. Every input record gets one output row, in input order.
+Each model is loaded and checked once, here (its card, hash and probe scores); worker
+processes get the checked networks themselves (see :mod:`rnaigloo.classify.batches`).
+Every input record gets one output row, in input order.
 """
 
 from __future__ import annotations
 
 import os
-import queue
-import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from rnaigloo.classify.batches import scored_batches
 from rnaigloo.encoding.encoder import EncodedBatch, encode_sequences
 from rnaigloo.encoding.tables import Orf
 from rnaigloo.errors import ModelError
@@ -52,6 +50,7 @@ class Classifier:
             float16 on a GPU (scores move by about 1e-3).
         workers: with the NumPy engine, processes that encode and score batches in
             parallel (1: one process, reading and encoding in a background thread).
+        debug: worker processes keep their stderr (what ``--debug`` asks for).
     """
 
     def __init__(
@@ -61,6 +60,7 @@ class Classifier:
         engine: str = "numpy",
         mixed_precision: bool = False,
         workers: int = 1,
+        debug: bool = False,
     ):
         if not models:
             raise ModelError("no model given")
@@ -84,13 +84,14 @@ class Classifier:
 
             self.threshold = check_threshold(threshold, "threshold")
         self.engine = engine
+        self.debug = debug
         from rnaigloo.runtime import available_cores
 
         # never more processes than CPUs to run them (affinity and cgroup quota)
         self.workers = min(max(1, int(workers)), available_cores()) if engine == "numpy" else 1
         if engine == "numpy":
-            # loaded here even when worker processes do the scoring: a broken model file
-            # then fails in this process with one clear line, before any worker starts
+            # loaded and probed here, once: worker processes get these networks (no file is
+            # read again), and a broken model file fails here in one line before any starts
             self._networks = [m.numpy_network for m in self.models]
             self._predict = self._numpy_predict
         else:
@@ -110,20 +111,21 @@ class Classifier:
         engine: str = "numpy",
         mixed_precision: bool = False,
         workers: int = 1,
+        debug: bool = False,
     ) -> Classifier:
         """Load models from ``paths`` (the bundled model when empty or None).
 
         Args:
             paths: a ``.keras`` file or a list of them (an ensemble), each with its card
                 beside it.
-            threshold, engine, mixed_precision, workers: see the class.
+            threshold, engine, mixed_precision, workers, debug: see the class.
         """
         from rnaigloo.network.loading import load_model
 
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]
         loaded = [load_model(p) for p in paths] if paths else [load_model(None)]
-        return cls(loaded, threshold, engine, mixed_precision, workers)
+        return cls(loaded, threshold, engine, mixed_precision, workers, debug)
 
     def _numpy_predict(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
         return self._calibrated_mean([net.predict(inputs) for net in self._networks])
@@ -158,75 +160,7 @@ class Classifier:
         ahead of scoring; with several, batches are encoded and scored in worker
         processes, a few batches ahead of the reader. Memory stays bounded either way.
         """
-        if self.workers > 1:
-            from rnaigloo.classify.workers import scored_in_workers
-
-            scored = scored_in_workers(self, records, batch_size)
-        else:
-            scored = (
-                (recs, self.score_batch(enc), enc.orfs)
-                for recs, enc in _prefetch(_encoded_batches(records, batch_size, self.encode))
-            )
+        scored = scored_batches(self, records, batch_size, self.workers, self.debug)
         for records_batch, scores, orfs in scored:
             for rec, score, orf in zip(records_batch, scores, orfs):
                 yield Prediction(rec, float(score), bool(score >= self.threshold), orf)
-
-
-def record_batches(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
-    batch: list[Record] = []
-    for rec in records:
-        batch.append(rec)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def _encoded_batches(
-    records: Iterable[Record], batch_size: int, encode: Callable[[list[str]], EncodedBatch]
-) -> Iterator[tuple[list[Record], EncodedBatch]]:
-    for batch in record_batches(records, batch_size):
-        yield batch, encode([r.sequence for r in batch])
-
-
-_DONE = object()
-
-
-def _prefetch(items: Iterator[Any], depth: int = 2) -> Iterator[Any]:
-    """Run an iterator in a background thread, ``depth`` items ahead.
-
-    An exception in the thread is raised again in the consumer, in order.
-    """
-    q: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def worker() -> None:
-        try:
-            for item in items:
-                while not stop.is_set():
-                    try:
-                        q.put((True, item), timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            q.put((True, _DONE))
-        except BaseException as err:  # handed to the consumer, which re-raises it
-            q.put((False, err))
-
-    thread = threading.Thread(target=worker, name="rnaigloo-encoder", daemon=True)
-    thread.start()
-    try:
-        while True:
-            ok, item = q.get()
-            if not ok:
-                raise item
-            if item is _DONE:
-                return
-            yield item
-    finally:
-        stop.set()
-
-

@@ -1,9 +1,10 @@
 """Scoring in worker processes: batches encoded and scored in parallel, in input order.
 
-The parent reads and checks the FASTA and writes the output; each worker loads the
-model once and scores whole batches with one BLAS thread. Each worker has its own pipe
-to the parent and nothing else: batch ``i`` goes to worker ``i mod n`` and its result
-is read back in the same order, at most two batches per worker in flight.
+The parent reads and checks the FASTA, loads and checks each model once, and writes
+the output; each worker is handed the checked networks when it starts (nothing is read
+from the model files again) and scores whole batches with one BLAS thread. Each worker
+has its own pipe to the parent and nothing else: batch ``i`` goes to worker ``i mod n``
+and its result is read back in the same order, at most two batches per worker in flight.
 
 Why not ``concurrent.futures``: its workers share a queue whose write end they hold
 themselves, so they outlive a ``kill -9`` of the parent; its locks and threads in the
@@ -22,26 +23,27 @@ import os
 import signal
 import threading
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
 
-from rnaigloo.classify.classifier import Classifier, record_batches
 from rnaigloo.encoding.tables import Orf
-from rnaigloo.errors import ModelError, RnaiglooError
+from rnaigloo.errors import RnaiglooError
 from rnaigloo.io.fasta import Record
 from rnaigloo.runtime import signals_deferred
 
 IN_FLIGHT = 2  # batches per worker: one being scored, one waiting
+
+Score = Callable[[list[str]], tuple[np.ndarray, list[Orf]]]  # sequences in; scores and longest ORFs out
 
 
 class WorkerError(RnaiglooError):
     """A worker process could not start, or stopped while scoring."""
 
 
-def _worker_main(conn: Any, paths: list[str], threshold: float, rnaigloo_pid: int) -> None:
-    """A worker: load the models, then score each batch the pipe brings until it closes."""
+def _worker_main(conn: Any, score: Score, rnaigloo_pid: int) -> None:
+    """A worker: score each batch the pipe brings with ``score`` until the pipe closes."""
     server = lifeline.SERVER_PID
     from rnaigloo.runtime import die_with_parent, keep_freed_memory, limit_numpy_threads
 
@@ -50,11 +52,6 @@ def _worker_main(conn: Any, paths: list[str], threshold: float, rnaigloo_pid: in
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     limit_numpy_threads(1)
     keep_freed_memory()
-    try:
-        clf = Classifier.load(paths, threshold, engine="numpy")
-    except BaseException as err:  # sent to the parent, which reports it in one line
-        conn.send(("error", _one_line(err), isinstance(err, ModelError)))
-        return
     # A reader thread keeps the pipe drained while a batch is scored, so the parent's
     # send never waits on this worker's send of a result (no deadlock, whatever the sizes).
     inbox: deque = deque()
@@ -81,11 +78,11 @@ def _worker_main(conn: Any, paths: list[str], threshold: float, rnaigloo_pid: in
         if sequences is None:  # the parent is done, or gone
             return
         try:
-            conn.send(("ok", clf.score_sequences(sequences)))
+            conn.send(("ok", score(sequences)))
         except (BrokenPipeError, ConnectionResetError, EOFError):
             return
         except Exception as err:  # noqa: BLE001 - reported by the parent in one line
-            conn.send(("error", _one_line(err), False))
+            conn.send(("error", _one_line(err)))
 
 
 def _one_line(err: BaseException) -> str:
@@ -96,11 +93,17 @@ def _one_line(err: BaseException) -> str:
 class WorkerPool:
     """``n`` worker processes, each scoring the batches sent down its own pipe.
 
+    Args:
+        n: how many.
+        score: what each worker scores a batch with; it is pickled to each worker once,
+            when it starts, so it carries what it needs (the checked networks).
+        debug: the workers keep their stderr (``--debug``).
+
     Raises:
         WorkerError: a worker could not be started (one line, with the reason).
     """
 
-    def __init__(self, n: int, paths: list[str], threshold: float, debug: bool = False):
+    def __init__(self, n: int, score: Score, debug: bool = False):
         import multiprocessing
 
         self.n = n
@@ -108,10 +111,17 @@ class WorkerPool:
         self.conns: list[Any] = []
         if "forkserver" in multiprocessing.get_all_start_methods():
             # a clean server process (no threads of ours) that imports the scoring code
-            # once; each worker is then forked from it, ready to load its model
+            # once; each worker is then forked from it, ready to receive its networks
+            # (which unpickle into a Classifier of checked models and NumPy networks)
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(
-                ["rnaigloo.classify.lifeline", "rnaigloo.classify.workers", "rnaigloo.network.engine", "h5py"]
+                [
+                    "rnaigloo.classify.lifeline",
+                    "rnaigloo.classify.workers",
+                    "rnaigloo.classify.classifier",
+                    "rnaigloo.network.loading",
+                    "rnaigloo.network.engine",
+                ]
             )
         else:
             context = multiprocessing.get_context("spawn")
@@ -128,7 +138,7 @@ class WorkerPool:
                     parent_end, child_end = context.Pipe()
                     proc = context.Process(
                         target=_worker_main,
-                        args=(child_end, paths, threshold, os.getpid()),
+                        args=(child_end, score, os.getpid()),
                         name=f"rnaigloo-worker-{i + 1}",
                         daemon=True,
                     )
@@ -164,8 +174,7 @@ class WorkerPool:
             raise self._stopped(k) from None
         if message[0] == "ok":
             return message[1]
-        _, text, is_model_error = message
-        raise (ModelError if is_model_error else WorkerError)(text if is_model_error else f"worker process {k + 1}: {text}")
+        raise WorkerError(f"worker process {k + 1}: {message[1]}")
 
     def _stopped(self, k: int) -> WorkerError:
         proc = self.procs[k]
@@ -218,20 +227,19 @@ class _server_environment:
 
 
 def scored_in_workers(
-    clf: Classifier, records: Iterable[Record], batch_size: int, debug: bool = False
+    score: Score, n: int, batches: Iterable[list[Record]], debug: bool = False
 ) -> Iterator[tuple[list[Record], np.ndarray, list[Orf]]]:
-    """Batches scored by a pool of worker processes, in input order.
+    """``batches`` scored by ``n`` worker processes with ``score``, in input order.
 
     At most two batches per worker are in flight, so memory does not grow with the
     input. The parent reads and checks the FASTA and writes the output.
     """
-    paths = [str(m.path) for m in clf.models]
-    pool = WorkerPool(clf.workers, paths, clf.threshold, debug)
+    pool = WorkerPool(n, score, debug)
     pending: deque = deque()
     sent = received = 0
     ok = False
     try:
-        for batch in record_batches(records, batch_size):
+        for batch in batches:
             pool.send(sent, [r.sequence for r in batch])
             pending.append(batch)
             sent += 1

@@ -92,6 +92,12 @@ class LoadedModel:
             self._numpy = network
         return self._numpy
 
+    def __getstate__(self) -> dict[str, Any]:
+        # pickled for worker processes, which score with the checked NumPy network; a
+        # Keras model stays in this process (it would load, and be probed, again if used)
+        return {**self.__dict__, "_keras": None}
+
+
 def keras_scores(
     model: Any, config: dict[str, Any], sequences: list[str], version: int = ENCODING_VERSION
 ) -> np.ndarray:
