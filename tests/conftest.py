@@ -10,11 +10,16 @@ from pathlib import Path
 
 import pytest
 
+from rnaigloo.network.engine import ENGINE_TOLERANCE
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "example_data"
 SHARED_DATA = ROOT.parent / "shared" / "data"
+# Two engines' scores as the TSV prints them (5 decimals): the engines' tolerance, plus
+# one step of the fifth decimal, which either may round the other way.
+TSV_ENGINE_TOLERANCE = ENGINE_TOLERANCE + 1e-5
 
 # Small enough to train in seconds on 2 CPU cores.
 TINY_SETTINGS = {

@@ -7,7 +7,7 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import EXAMPLES, run_cli
+from conftest import EXAMPLES, TSV_ENGINE_TOLERANCE, run_cli
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -204,7 +204,7 @@ def test_both_engines_apply_the_card_temperature(tiny_model, warm_model):
     base = apply_temperature(_scores("-m", tiny_model), 1.0 / card["calibration"]["temperature"])  # uncalibrated
     numpy_scores = _scores("-m", warm_model)
     tf_scores = _scores("-m", warm_model, "--engine", "tensorflow")
-    np.testing.assert_allclose(numpy_scores, tf_scores, atol=2e-5)
+    np.testing.assert_allclose(numpy_scores, tf_scores, atol=TSV_ENGINE_TOLERANCE)
     np.testing.assert_allclose(numpy_scores, apply_temperature(base, 2.0), atol=1e-4)
 
 

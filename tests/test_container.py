@@ -15,7 +15,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, ROOT, TINY_SETTINGS, run_cli
+from conftest import EXAMPLES, ROOT, TINY_SETTINGS, TSV_ENGINE_TOLERANCE, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -137,4 +137,4 @@ def test_full_image_trains_and_its_model_scores_the_same_everywhere(images, data
     want = [line.split("\t") for line in host.read_text().splitlines()]
     got = [line.split("\t") for line in (folder / "tensorflow.tsv").read_text().splitlines()]
     assert [row[:1] + row[2:] for row in got] == [row[:1] + row[2:] for row in want]
-    assert all(abs(float(g[1]) - float(w[1])) <= 2e-5 for g, w in zip(got[1:], want[1:]))
+    assert all(abs(float(g[1]) - float(w[1])) <= TSV_ENGINE_TOLERANCE for g, w in zip(got[1:], want[1:]))

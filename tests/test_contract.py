@@ -19,7 +19,8 @@ from conftest import EXAMPLES, run_cli
 import rnaigloo
 from rnaigloo.io.files import sha256_of
 from rnaigloo.network import probes
-from rnaigloo.network.loading import load_model
+from rnaigloo.network.engine import ENGINE_TOLERANCE
+from rnaigloo.network.loading import keras_scores, load_model, numpy_scores
 from rnaigloo.network.paths import card_path
 
 PACKAGE = Path(rnaigloo.__file__).resolve().parent
@@ -57,6 +58,11 @@ def test_bundled_model_passes_its_probes_with_both_engines(model_file):
     model = load_model(model_file)
     assert model.numpy_network is not None
     assert model.keras_model is not None
+    # the engines themselves, unrounded, agree to within ENGINE_TOLERANCE (the card's probe
+    # tolerance is ten times wider)
+    args = (model.config, probes.probe_sequences(), model.encoding_version)
+    numpy_out, keras_out = numpy_scores(model.numpy_network, *args), keras_scores(model.keras_model, *args)
+    assert np.abs(numpy_out - keras_out).max() <= ENGINE_TOLERANCE
 
 
 def test_tampered_weights_are_refused_in_one_line(model_file, tmp_path):

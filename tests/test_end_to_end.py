@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 from Bio.SeqIO.FastaIO import SimpleFastaParser
-from conftest import EXAMPLES, run_cli, tiny_set_args
+from conftest import EXAMPLES, TSV_ENGINE_TOLERANCE, run_cli, tiny_set_args
 
 
 def _take(src: Path, dest: Path, n: int) -> int:
@@ -194,7 +194,7 @@ def test_numpy_and_tensorflow_engines_agree(tiny_model):
     numpy_rows = _rows(run_cli(*args).stdout)
     tf_rows = _rows(run_cli(*args, "--engine", "tensorflow").stdout)
     assert [r[0] for r in numpy_rows] == [r[0] for r in tf_rows]
-    np.testing.assert_allclose([float(r[1]) for r in numpy_rows], [float(r[1]) for r in tf_rows], atol=2e-5)
+    np.testing.assert_allclose([float(r[1]) for r in numpy_rows], [float(r[1]) for r in tf_rows], atol=TSV_ENGINE_TOLERANCE)
     assert [r[3:] for r in numpy_rows] == [r[3:] for r in tf_rows]
 
 

@@ -24,7 +24,9 @@ from rnaigloo.errors import ModelError
 
 PROBE_SEED = 20261122
 PROBES_VERSION = 1
-# Scores are written with 5 decimals; the engines agree to about 1e-7.
+# How far a probe score may move before the model is refused (kept in each card): ten
+# times what the engines may differ by (rnaigloo.network.engine.ENGINE_TOLERANCE, 1e-5),
+# so only a network read wrongly is refused.
 TOLERANCE = 1e-4
 STOPS = ("TAA", "TAG", "TGA")
 
