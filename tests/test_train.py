@@ -129,24 +129,24 @@ def test_same_seed_same_model(tmp_path):
 
 
 def test_resume_after_interruption_ends_like_an_uninterrupted_run(tmp_path, monkeypatch):
-    import rnaigloo.training.checkpoint as checkpoint_mod
+    import rnaigloo.training.callbacks as callbacks
 
     res = run_cli("train", *TRAIN_ARGS, "-o", tmp_path / "full.keras", *tiny_set_args())
     assert res.code == 0, res.stderr
 
-    original = checkpoint_mod.Checkpointer.on_epoch_end
+    original = callbacks.Checkpointer.on_epoch_end
 
     def interrupted_after_first_epoch(self, epoch, logs=None):
         original(self, epoch, logs)
         if epoch == 0:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(checkpoint_mod.Checkpointer, "on_epoch_end", interrupted_after_first_epoch)
+    monkeypatch.setattr(callbacks.Checkpointer, "on_epoch_end", interrupted_after_first_epoch)
     res = run_cli("train", *TRAIN_ARGS, "-o", tmp_path / "cut.keras", *tiny_set_args())
     assert res.code == 130
     assert not (tmp_path / "cut.keras").exists()
     assert json.loads((tmp_path / "cut.checkpoint" / "epoch-0001" / "state.json").read_text())["state"]["epoch"] == 1
-    monkeypatch.setattr(checkpoint_mod.Checkpointer, "on_epoch_end", original)
+    monkeypatch.setattr(callbacks.Checkpointer, "on_epoch_end", original)
 
     res = run_cli("train", *TRAIN_ARGS, "-o", tmp_path / "cut.keras", "--resume", *tiny_set_args())
     assert res.code == 0, res.stderr
@@ -174,28 +174,28 @@ def test_a_kill_between_checkpoint_writes_never_resumes_a_mix_of_epochs(tmp_path
     takes the last complete unit whole and ends where the uninterrupted run ends."""
     import shutil
 
-    import rnaigloo.training.checkpoint as checkpoint_mod
+    import rnaigloo.training.callbacks as callbacks
 
     out = tmp_path / "cut.keras"
     ckpt = tmp_path / "cut.checkpoint"
     if kill == "before_state_file":  # the new weights are written, its state.json is not
-        original = checkpoint_mod.write_state
+        original = callbacks.write_state
 
         def write_state(path, record):
             if record["epoch"] == 2:
                 raise KeyboardInterrupt
             original(path, record)
 
-        monkeypatch.setattr(checkpoint_mod, "write_state", write_state)
+        monkeypatch.setattr(callbacks, "write_state", write_state)
     else:  # the new unit is in place, the old one not yet removed
-        original_rmtree = checkpoint_mod.shutil.rmtree
+        original_rmtree = callbacks.shutil.rmtree
 
         def rmtree(path, *args, **kwargs):
             if Path(path).name == "epoch-0001" and (ckpt / "epoch-0002").is_dir():
                 raise KeyboardInterrupt
             original_rmtree(path, *args, **kwargs)
 
-        monkeypatch.setattr(checkpoint_mod.shutil, "rmtree", rmtree)
+        monkeypatch.setattr(callbacks.shutil, "rmtree", rmtree)
     assert run_cli("train", *TRAIN_ARGS, "-o", out, *tiny_set_args()).code == 130
     monkeypatch.undo()
     resumed_from = 1 if kill == "before_state_file" else 2
@@ -227,17 +227,17 @@ def test_a_kill_between_checkpoint_writes_never_resumes_a_mix_of_epochs(tmp_path
 
 
 def test_resume_refuses_a_checkpoint_of_other_settings(tmp_path, monkeypatch):
-    import rnaigloo.training.checkpoint as checkpoint_mod
+    import rnaigloo.training.callbacks as callbacks
 
-    original = checkpoint_mod.Checkpointer.on_epoch_end
+    original = callbacks.Checkpointer.on_epoch_end
 
     def stop(self, epoch, logs=None):
         original(self, epoch, logs)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(checkpoint_mod.Checkpointer, "on_epoch_end", stop)
+    monkeypatch.setattr(callbacks.Checkpointer, "on_epoch_end", stop)
     assert run_cli("train", *TRAIN_ARGS, "-o", tmp_path / "m.keras", *tiny_set_args()).code == 130
-    monkeypatch.setattr(checkpoint_mod.Checkpointer, "on_epoch_end", original)
+    monkeypatch.setattr(callbacks.Checkpointer, "on_epoch_end", original)
     res = run_cli("train", *TRAIN_ARGS, "-o", tmp_path / "m.keras", "--resume", "--batch-size", "17", *tiny_set_args())
     assert res.code == 1
     assert "cannot resume" in res.stderr and "Traceback" not in res.stderr

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from rnaigloo.errors import InputError
+from rnaigloo.io.files import sha256_of
 from rnaigloo.network.paths import sibling_path
 
 _UNIT = re.compile(r"^epoch-(\d{4,})$")
@@ -34,7 +35,7 @@ def checkpoint_dir(output: Path) -> Path:
     return sibling_path(output, "checkpoint")
 
 
-def _units(ckpt: Path) -> list[tuple[int, Path]]:
+def units(ckpt: Path) -> list[tuple[int, Path]]:
     """The complete checkpoint units in ``ckpt``, oldest first."""
     if not ckpt.is_dir():
         return []
@@ -48,14 +49,8 @@ def _units(ckpt: Path) -> list[tuple[int, Path]]:
 
 def latest_unit(ckpt: Path) -> Path | None:
     """The newest complete checkpoint unit, or None."""
-    units = _units(ckpt)
-    return units[-1][1] if units else None
-
-
-def _sha256(path: Path) -> str:
-    from rnaigloo.io.files import sha256_of
-
-    return sha256_of(path)
+    found = units(ckpt)
+    return found[-1][1] if found else None
 
 
 def write_state(path: Path, record: dict[str, Any]) -> None:
@@ -63,72 +58,7 @@ def write_state(path: Path, record: dict[str, Any]) -> None:
     path.write_text(json.dumps(record, indent=1))
 
 
-def _make_checkpointer_base():
-    import keras
-
-    return keras.callbacks.Callback
-
-
-class Checkpointer(_make_checkpointer_base()):  # type: ignore[misc]
-    """Early stopping on validation loss plus a resumable checkpoint after each epoch."""
-
-    def __init__(self, directory: Path, fingerprint: str, state: dict[str, Any], patience: int, log):
-        super().__init__()
-        self.dir = directory
-        self.fingerprint = fingerprint
-        self.state = state
-        self.patience = patience
-        self.log = log
-        self.resumed_at = state["epoch"]
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        logs = {k: float(v) for k, v in (logs or {}).items()}
-        self.state["history"].append({"epoch": epoch + 1, **logs})
-        self.state["epoch"] = epoch + 1
-        val_loss = logs.get("val_loss")
-        best = self.state["best_val_loss"]
-        improved = val_loss is not None and (best is None or val_loss < best)
-        if improved:
-            self.state["best_val_loss"] = val_loss
-            self.state["best_epoch"] = epoch + 1
-            self.state["wait"] = 0
-        else:
-            self.state["wait"] += 1
-            if self.state["wait"] >= self.patience:
-                self.model.stop_training = True
-                self.state["stopped"] = True
-                self.log(f"early stop after epoch {epoch + 1}: no better validation loss for {self.patience} epochs")
-        self.state["seed_states"] = _seed_states(self.model)
-        self._write_unit(epoch + 1, improved)
-
-    def _write_unit(self, epoch: int, improved: bool) -> None:
-        """Write the unit of ``epoch`` beside the others and rename it into place."""
-        previous = latest_unit(self.dir)
-        self.dir.mkdir(exist_ok=True)
-        partial = self.dir / f".epoch-{epoch:04d}.partial"
-        shutil.rmtree(partial, ignore_errors=True)  # left by a kill during an earlier run
-        partial.mkdir()
-        if improved or previous is None or not (previous / BEST).is_file():
-            self.model.save_weights(str(partial / BEST))
-        else:
-            _link_or_copy(previous / BEST, partial / BEST)
-        self.model.save(str(partial / LAST))
-        files = {name: _sha256(partial / name) for name in (LAST, BEST)}
-        write_state(partial / STATE, {"fingerprint": self.fingerprint, "epoch": epoch, "files": files, "state": self.state})
-        unit = self.dir / f"epoch-{epoch:04d}"
-        if unit.exists():  # a unit of this epoch from a run that was then resumed earlier
-            shutil.rmtree(unit)
-        os.rename(partial, unit)  # the one step that makes the new checkpoint current
-        for _, old in _units(self.dir)[:-1]:
-            shutil.rmtree(old, ignore_errors=True)
-
-    def restore_best(self, model) -> None:
-        unit = latest_unit(self.dir)
-        if unit is not None and (unit / BEST).is_file():
-            model.load_weights(unit / BEST)
-
-
-def _link_or_copy(src: Path, dst: Path) -> None:
+def link_or_copy(src: Path, dst: Path) -> None:
     """The previous unit's best weights in the new unit: a hard link (no copy) where possible."""
     try:
         os.link(src, dst)
@@ -140,7 +70,7 @@ def _seed_variables(model) -> list[Any]:
     return [v for v in model.non_trainable_variables if "seed_generator_state" in v.path]
 
 
-def _seed_states(model) -> list[list[int]]:
+def seed_states(model) -> list[list[int]]:
     """Dropout RNG states, which ``model.save`` does not keep but an exact resume needs."""
     return [np.asarray(v).tolist() for v in _seed_variables(model)]
 
@@ -151,7 +81,6 @@ def set_seed_states(model, states: list[list[int]]) -> None:
         raise InputError("cannot resume: the checkpoint's random-number states do not match the model")
     for v, value in zip(variables, states):
         v.assign(np.asarray(value, dtype=v.dtype))
-
 
 
 def load_checkpoint(ckpt: Path, fingerprint: str):
@@ -183,7 +112,7 @@ def load_checkpoint(ckpt: Path, fingerprint: str):
     if saved.get("epoch") != epoch or state.get("epoch") != epoch:
         raise InputError(f"cannot resume from {unit}: its {STATE} is of epoch {saved.get('epoch')}; remove {ckpt}")
     for name, digest in (saved.get("files") or {}).items():
-        if not (unit / name).is_file() or _sha256(unit / name) != digest:
+        if not (unit / name).is_file() or sha256_of(unit / name) != digest:
             raise InputError(
                 f"cannot resume from {unit}: {name} is not the file its {STATE} records (epoch {epoch}); remove {ckpt}"
             )

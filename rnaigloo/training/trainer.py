@@ -39,7 +39,7 @@ from rnaigloo.network.config import resolve_config
 from rnaigloo.network.paths import sibling_path
 from rnaigloo.training.arguments import TrainSettings, check_train_arguments
 from rnaigloo.training.card import data_summary, model_card, plot_history, training_report, training_summary
-from rnaigloo.training.checkpoint import Checkpointer, checkpoint_dir, load_checkpoint
+from rnaigloo.training.checkpoint import checkpoint_dir, load_checkpoint
 from rnaigloo.training.data import sample_weights, split_validation
 from rnaigloo.training.pipeline import make_dataset, predict_rows
 
@@ -200,6 +200,8 @@ def _fit(prepared: _Prepared, cfg, version: int, settings: TrainSettings, placem
         version=version, fragments_from=cfg["fragments_from"], fragment_weight=cfg["fragment_weight"],
     )  # fmt: skip
     val_ds = make_dataset(p.enc, p.y, p.val_idx, None, global_batch, s.seed, None, 0)
+    from rnaigloo.training.callbacks import Checkpointer  # imports Keras: only now, after the checks
+
     checkpointer = Checkpointer(ckpt, fingerprint, state, s.patience, s.log)
     t_fit = time.time()
     if state["epoch"] < s.epochs and not state.get("stopped"):
