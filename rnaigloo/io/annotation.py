@@ -30,17 +30,16 @@ for some single-exon transcripts) is read on the plus strand and counted.
 
 from __future__ import annotations
 
-import gzip
 import io
 import itertools
-import lzma
 import os
 import re
-import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
 from rnaigloo.errors import InputError
+from rnaigloo.io.compression import READ_ERRORS, read_error
 from rnaigloo.io.fasta import open_binary
 
 _GTF_ATTR = {key: re.compile(r"(?:^|;)\s*" + key + r'\s+"?([^";]*)"?') for key in ("transcript_id", "gene_id")}
@@ -170,80 +169,103 @@ def read_annotation(path: str | os.PathLike) -> Annotation:
             without any exon line.
     """
     name = str(path)
-    binary, _ = open_binary(path)
-    builders: dict[str, _Builder] = {}
-    parents: dict[str, str] = {}  # GFF3 transcript ID -> its gene (the transcript line's Parent)
-    fmt: str | None = None
-    gff3_pragma = False
-    exon_lines = 0
-    line_no = 0
-    try:
-        with io.TextIOWrapper(binary, encoding="utf-8", errors="strict") as text:
-            for line_no, line in enumerate(text, 1):
-                if line.startswith("#"):
-                    if line.startswith("##gff-version") and line.split()[1:2] and line.split()[1].startswith("3"):
-                        gff3_pragma = True
-                    if line.startswith("##FASTA"):
-                        break
-                    continue
-                if not line.strip():
-                    continue
-                cols = line.rstrip("\r\n").split("\t")
-                if len(cols) != 9:
-                    raise InputError(
-                        f"{name}: line {line_no}: expected 9 tab-separated GTF/GFF3 columns, found {len(cols)}"
-                        + (" (is this FASTA? give it with --genome)" if line.startswith(">") else "")
-                    )
-                if fmt is None:
-                    fmt = detect_format(line, gff3_pragma)
-                feature = cols[2]
-                if fmt == "GFF3" and feature != "exon":
-                    attrs = _gff3_attributes(cols[8])
-                    if "ID" in attrs and "Parent" in attrs:
-                        parents[unquote(attrs["ID"])] = unquote(attrs["Parent"].split(",")[0])
-                    continue
-                if feature != "exon":
-                    continue
-                exon_lines += 1
-                try:
-                    start, end = int(cols[3]), int(cols[4])
-                except ValueError:
-                    raise InputError(
-                        f"{name}: line {line_no}: expected whole-number start and end, found {cols[3]!r} and {cols[4]!r}"
-                    ) from None
-                if start < 1 or end < start:
-                    raise InputError(f"{name}: line {line_no}: expected 1 <= start <= end, found {start}..{end}")
-                if fmt == "GTF":
-                    m = _GTF_ATTR["transcript_id"].search(cols[8])
-                    if not m or not m.group(1):
-                        raise InputError(f"{name}: line {line_no}: exon without a transcript_id attribute")
-                    ids = [m.group(1)]
-                    g = _GTF_ATTR["gene_id"].search(cols[8])
-                    gene = g.group(1) if g else None
-                else:
-                    attrs = _gff3_attributes(cols[8])
-                    if not attrs.get("Parent"):
-                        raise InputError(f"{name}: line {line_no}: exon without a Parent= attribute")
-                    ids = [unquote(p) for p in attrs["Parent"].split(",")]
-                    gene = None
-                for tid in ids:
-                    b = builders.get(tid)
-                    if b is None:
-                        b = builders[tid] = _Builder(line_no, cols[0], cols[6])
-                    b.add(cols[0], cols[6], start, end)
-                    if gene is not None:
-                        b.gene = gene
-    except UnicodeDecodeError:
-        raise InputError(f"{name}: not UTF-8 text after line {line_no}; expected GTF or GFF3") from None
-    except EOFError:
-        raise InputError(f"{name}: compressed stream ends early (truncated download?) after line {line_no}") from None
-    except (gzip.BadGzipFile, zlib.error, lzma.LZMAError) as err:
-        raise InputError(f"{name}: corrupt compressed data after line {line_no}: {err}") from None
-    except OSError as err:
-        raise InputError(f"{name}: cannot read past line {line_no}: {err}") from None
-    if fmt is None or not exon_lines:
+    features = _Features(name)
+    with open_binary(path, "GTF/GFF3") as source:
+        text = io.TextIOWrapper(source.stream, encoding="utf-8", errors="strict")
+        try:
+            features.read(text)
+        except UnicodeDecodeError:
+            raise InputError(f"{name}: not UTF-8 text after line {features.line_no}; expected GTF or GFF3") from None
+        except READ_ERRORS as err:
+            raise read_error(name, err, features.line_no) from None
+        finally:
+            text.detach()  # closing the wrapper would close its stream, stdin included: source closes what it opened
+    if features.fmt is None or not features.exon_lines:
         raise InputError(f"{name}: no exon lines found; expected a GTF or GFF3 annotation with exon features")
-    return _assemble(name, fmt, builders, parents, exon_lines)
+    return _assemble(name, features.fmt, features.builders, features.parents, features.exon_lines)
+
+
+class _Features:
+    """What the lines of one annotation file say, gathered as they are read."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.builders: dict[str, _Builder] = {}
+        self.parents: dict[str, str] = {}  # GFF3 transcript ID -> its gene (the transcript line's Parent)
+        self.fmt: str | None = None
+        self.gff3_pragma = False
+        self.exon_lines = 0
+        self.line_no = 0  # the line being read, for messages
+
+    def read(self, lines: Iterable[str]) -> None:
+        """Read every line up to the end or a GFF3 ``##FASTA`` section."""
+        for self.line_no, line in enumerate(lines, 1):
+            if line.startswith("#"):
+                if line.startswith("##gff-version") and line.split()[1:2] and line.split()[1].startswith("3"):
+                    self.gff3_pragma = True
+                if line.startswith("##FASTA"):
+                    break
+                continue
+            if line.strip():
+                self._feature(self._columns(line))
+
+    def _columns(self, line: str) -> list[str]:
+        """The 9 columns of a feature line; the first one also tells GTF from GFF3."""
+        cols = line.rstrip("\r\n").split("\t")
+        if len(cols) != 9:
+            raise InputError(
+                f"{self.name}: line {self.line_no}: expected 9 tab-separated GTF/GFF3 columns, found {len(cols)}"
+                + (" (is this FASTA? give it with --genome)" if line.startswith(">") else "")
+            )
+        if self.fmt is None:
+            self.fmt = detect_format(line, self.gff3_pragma)
+        return cols
+
+    def _feature(self, cols: list[str]) -> None:
+        """Add an exon to its transcripts; note a GFF3 transcript line's gene."""
+        feature = cols[2]
+        if self.fmt == "GFF3" and feature != "exon":
+            attrs = _gff3_attributes(cols[8])
+            if "ID" in attrs and "Parent" in attrs:
+                self.parents[unquote(attrs["ID"])] = unquote(attrs["Parent"].split(",")[0])
+            return
+        if feature != "exon":
+            return
+        self.exon_lines += 1
+        start, end = self._bounds(cols)
+        ids, gene = self._exon_owners(cols[8])
+        for tid in ids:
+            b = self.builders.get(tid)
+            if b is None:
+                b = self.builders[tid] = _Builder(self.line_no, cols[0], cols[6])
+            b.add(cols[0], cols[6], start, end)
+            if gene is not None:
+                b.gene = gene
+
+    def _bounds(self, cols: list[str]) -> tuple[int, int]:
+        """An exon's start and end, checked: whole numbers, 1 <= start <= end."""
+        try:
+            start, end = int(cols[3]), int(cols[4])
+        except ValueError:
+            raise InputError(
+                f"{self.name}: line {self.line_no}: expected whole-number start and end, found {cols[3]!r} and {cols[4]!r}"
+            ) from None
+        if start < 1 or end < start:
+            raise InputError(f"{self.name}: line {self.line_no}: expected 1 <= start <= end, found {start}..{end}")
+        return start, end
+
+    def _exon_owners(self, attributes: str) -> tuple[list[str], str | None]:
+        """The transcripts an exon belongs to and, in GTF, its gene."""
+        if self.fmt == "GTF":
+            m = _GTF_ATTR["transcript_id"].search(attributes)
+            if not m or not m.group(1):
+                raise InputError(f"{self.name}: line {self.line_no}: exon without a transcript_id attribute")
+            g = _GTF_ATTR["gene_id"].search(attributes)
+            return [m.group(1)], g.group(1) if g else None
+        attrs = _gff3_attributes(attributes)
+        if not attrs.get("Parent"):
+            raise InputError(f"{self.name}: line {self.line_no}: exon without a Parent= attribute")
+        return [unquote(p) for p in attrs["Parent"].split(",")], None
 
 
 def _assemble(

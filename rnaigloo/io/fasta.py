@@ -18,13 +18,8 @@ Z), and truncated or corrupt compressed streams.
 
 from __future__ import annotations
 
-import bz2
-import gzip
 import io
-import lzma
 import os
-import sys
-import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -34,6 +29,7 @@ import numpy as np
 from Bio.SeqIO.FastaIO import SimpleFastaParser
 
 from rnaigloo.errors import InputError
+from rnaigloo.io.compression import READ_ERRORS, Input, compression_of, display_name, open_input, read_error
 
 # Every letter of the IUPAC nucleotide alphabet (ambiguity codes included), and X, which
 # masking tools write for hidden bases. A record with any other letter (E, F, I, J, L,
@@ -109,22 +105,19 @@ class SeenIds:
                     self._insert(self._keys, key)
 
 
-# Formats recognised by their first bytes that are not read, with what to do instead.
-_UNREAD_FORMATS = (
-    (b"\x28\xb5\x2f\xfd", "zstd-compressed: decompress it first (zstd -d)"),
-    (b"\x04\x22\x4d\x18", "lz4-compressed: decompress it first (lz4 -d)"),
-    (b"\x1f\x9d", "compressed with Unix compress (.Z): decompress it first (gzip -d)"),
+# Formats recognised by their first bytes that are not FASTA, with what to do instead
+# (compressions that are not undone are refused by rnaigloo.io.compression).
+_NOT_FASTA_FORMATS = (
     (b"PK\x03\x04", "a zip archive: extract the FASTA file first (unzip)"),
     (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive: extract the FASTA file first"),
     (b"BAM\x01", "BAM alignments, not FASTA (samtools fasta converts them)"),
     (b"CRAM", "CRAM alignments, not FASTA (samtools fasta converts them)"),
 )
-_COMPRESSIONS = ((b"\x1f\x8b", "gzip"), (b"BZh", "bzip2"), (b"\xfd7zXZ\x00", "xz"), (b"\x28\xb5\x2f\xfd", "zstd"))
 
 
 def _unread_format(head: bytes) -> str | None:
-    """What the first bytes of a stream say it is, when it is a format that is not read."""
-    for magic, words in _UNREAD_FORMATS:
+    """What the first bytes of a stream say it is, when it is an archive or alignments."""
+    for magic, words in _NOT_FASTA_FORMATS:
         if head.startswith(magic):
             return words
     if head[257:262] == b"ustar":
@@ -135,62 +128,26 @@ def _unread_format(head: bytes) -> str | None:
 def _check_decompressed(binary: BinaryIO, outer: str, name: str) -> None:
     """Refuse a compressed stream that holds another compressed stream or an archive."""
     head = binary.peek(512)[:512]  # type: ignore[attr-defined]
-    for magic, inner in _COMPRESSIONS:
-        if head.startswith(magic):
-            raise InputError(f"{name}: {inner}-compressed data inside {outer} (compressed twice): decompress it first")
+    inner = compression_of(head)
+    if inner is not None:
+        raise InputError(f"{name}: {inner.words} data inside {outer} (compressed twice): decompress it first")
     words = _unread_format(head)
     if words is not None:
         raise InputError(f"{name}: {outer}-compressed, and inside it {words}")
 
 
-def _display_name(path: str | os.PathLike) -> str:
-    return "<stdin>" if str(path) == "-" else str(path)
+def open_binary(path: str | os.PathLike, what: str = "FASTA") -> Input:
+    """Open a path (or ``-`` for stdin) with gzip, bzip2 or xz compression undone.
 
-
-def open_binary(path: str | os.PathLike) -> tuple[BinaryIO, BinaryIO]:
-    """Open a path (or ``-`` for stdin) and undo gzip, bzip2 or xz compression.
+    Archives and alignment files are refused by their first bytes.
 
     Returns:
-        The decompressed stream and the raw file under it (the same object for
-        uncompressed input).
+        The opened input (use it as a context manager: it closes what it opened, never stdin).
 
     Raises:
-        InputError: the file is missing, unreadable or a directory.
+        InputError: the file is missing, unreadable, a directory, or a format not read.
     """
-    name = _display_name(path)
-    if str(path) == "-":
-        raw: BinaryIO = sys.stdin.buffer
-    else:
-        try:
-            raw = open(path, "rb")  # noqa: SIM115 - closed by the caller
-        except FileNotFoundError:
-            raise InputError(f"input file not found: {name}") from None
-        except IsADirectoryError:
-            raise InputError(f"expected a FASTA file, found a directory: {name}") from None
-        except OSError as err:
-            raise InputError(f"cannot read {name}: {err.strerror}") from None
-    try:
-        magic = raw.peek(512)[:512] if hasattr(raw, "peek") else b""
-    except OSError as err:
-        raw.close()
-        raise InputError(f"cannot read {name}: {err.strerror}") from None
-    words = _unread_format(magic)
-    if words is not None:
-        raw.close()
-        raise InputError(f"{name}: {words}")
-    if magic[:2] == b"\x1f\x8b":
-        return gzip.GzipFile(fileobj=raw, mode="rb"), raw  # type: ignore[return-value]
-    if magic[:3] == b"BZh":
-        return bz2.BZ2File(raw, mode="rb"), raw  # type: ignore[return-value]
-    if magic[:6] == b"\xfd7zXZ\x00":
-        return lzma.LZMAFile(raw, mode="rb"), raw  # type: ignore[return-value]
-    return raw, raw
-
-
-def _compression_of(binary: BinaryIO) -> str:
-    if isinstance(binary, gzip.GzipFile):
-        return "gzip"
-    return "bzip2" if isinstance(binary, bz2.BZ2File) else "xz"
+    return open_input(path, what, _unread_format)
 
 
 def _not_fasta_reason(line: str) -> str:
@@ -267,45 +224,46 @@ def read_fasta(
     Raises:
         InputError: on anything listed in the module notes as rejected.
     """
-    name = _display_name(path)
+    name = display_name(path)
     if seen_ids is None:
         seen_ids = SeenIds()
-    binary, raw = open_binary(path)
-    text = io.TextIOWrapper(binary, encoding="utf-8", errors="strict", newline=None)
-    checker = _LineChecker(text, name)
-    number = 0
-    try:
-        if binary is not raw:
-            _check_decompressed(binary, _compression_of(binary), name)
-        for header, seq in SimpleFastaParser(checker):
-            number += 1
-            line = checker.header_lines.popleft()
-            where = f"{name}, record {number} (line {line})"
-            seq_id = header.split(None, 1)[0] if header[:1].strip() else ""
-            if not seq_id:
-                raise InputError(f"{where}: empty sequence ID; expected a name right after '>'")
-            if not seen_ids.add(seq_id):
-                raise InputError(f"{where}: duplicate sequence ID {seq_id!r}; IDs must be unique")
-            _check_sequence(seq, f"{where} {seq_id!r}")
-            if progress is not None and number % 512 == 0 and raw.seekable():
-                progress(raw.tell())
-            yield Record(header=header, id=seq_id, sequence=seq, number=number, source=name)
-    except UnicodeDecodeError as err:
-        # text is decoded in blocks ahead of the line count: count the lines before the bad byte
-        line = checker.line_no + 1 + err.object[: err.start].count(b"\n")
-        raise InputError(f"{name}: not UTF-8 text at line {line}; expected FASTA (is this a binary file?)") from None
-    except EOFError:
-        raise InputError(f"{name}: compressed stream ends early (truncated download?) after line {checker.line_no}") from None
-    except (gzip.BadGzipFile, zlib.error, lzma.LZMAError) as err:
-        raise InputError(f"{name}: corrupt compressed data after line {checker.line_no}: {err}") from None
-    except OSError as err:  # bz2 reports bad data as a plain OSError
-        raise InputError(f"{name}: cannot read past line {checker.line_no}: {err}") from None
-    finally:
-        text.close()
+    with open_binary(path) as source:
+        text = io.TextIOWrapper(source.stream, encoding="utf-8", errors="strict", newline=None)
+        checker = _LineChecker(text, name)
+        number = 0
+        try:
+            if source.compression is not None:
+                _check_decompressed(source.stream, source.compression.name, name)
+            for header, seq in SimpleFastaParser(checker):
+                number += 1
+                record = _checked_record(header, seq, number, checker.header_lines.popleft(), name, seen_ids)
+                if progress is not None and number % 512 == 0 and source.raw.seekable():
+                    progress(source.raw.tell())
+                yield record
+        except UnicodeDecodeError as err:
+            # text is decoded in blocks ahead of the line count: count the lines before the bad byte
+            line = checker.line_no + 1 + err.object[: err.start].count(b"\n")
+            raise InputError(f"{name}: not UTF-8 text at line {line}; expected FASTA (is this a binary file?)") from None
+        except READ_ERRORS as err:
+            raise read_error(name, err, checker.line_no) from None
+        finally:
+            text.detach()  # closing the wrapper would close its stream, stdin included: source closes what it opened
     if number == 0:
         if checker.line_no == 0:
             raise InputError(f"{name}: empty input; expected FASTA records")
         raise InputError(f"{name}: no FASTA records found in {checker.line_no} line(s); expected '>' header lines")
+
+
+def _checked_record(header: str, seq: str, number: int, line: int, name: str, seen_ids: SeenIds) -> Record:
+    """The record, once its ID (present, not seen before) and its letters are checked."""
+    where = f"{name}, record {number} (line {line})"
+    seq_id = header.split(None, 1)[0] if header[:1].strip() else ""
+    if not seq_id:
+        raise InputError(f"{where}: empty sequence ID; expected a name right after '>'")
+    if not seen_ids.add(seq_id):
+        raise InputError(f"{where}: duplicate sequence ID {seq_id!r}; IDs must be unique")
+    _check_sequence(seq, f"{where} {seq_id!r}")
+    return Record(header=header, id=seq_id, sequence=seq, number=number, source=name)
 
 
 def read_many(

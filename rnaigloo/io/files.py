@@ -1,9 +1,11 @@
 """Output files that never exist half-written, and checks made before any work starts.
 
-Every regular file rnaigloo writes (tables, FASTA, models, cards, reports, plots,
-checkpoints) goes through :func:`atomic_path`: it is written under a temporary name in
-the target's directory and renamed onto its name only when complete, so an error,
-Ctrl-C or SIGTERM leaves the target as it was.
+Every regular file rnaigloo writes (tables, FASTA, models, cards, reports, plots) goes
+through :func:`atomic_path`: it is written under a temporary name in the target's
+directory and renamed onto its name only when complete, so an error, Ctrl-C or SIGTERM
+leaves the target as it was. Training checkpoints do not: each is a unit directory of
+several files, written in full under a temporary name and renamed into place as a whole
+(:mod:`rnaigloo.training.checkpoint`, :mod:`rnaigloo.training.callbacks`).
 
 Special files are not regular files and are never replaced: a character device
 (``/dev/null``), a named pipe, ``/dev/fd/N`` (process substitution, ``>(cmd)``) or
@@ -302,3 +304,4 @@ def check_outputs(outputs: Mapping[str, str | os.PathLike | None], inputs: Itera
         if key in seen:
             raise OutputError(f"{option} {path} names the same file as {seen[key]}: one of them would be lost; give each output its own name")
         seen[key] = f"{option} {path}"
+

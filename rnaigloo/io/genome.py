@@ -4,7 +4,9 @@ The genome is read through pyfaidx and a ``.fai`` index (built beside the file o
 use, or in a temporary directory when that directory is read-only), so only the
 exons asked for are read: a 3 GB genome is never held in memory. A bgzip (BGZF)
 genome works (pyfaidx keeps a ``.gzi`` index too). A plain-gzip genome cannot be read
-at random; it is refused with the command that fixes it. Letters are returned as the
+at random; it is refused with the command that fixes it, as are bzip2, xz and the other
+compressions :mod:`rnaigloo.io.compression` knows. A truncated or corrupt bgzip genome
+is one line worded as for every other input. Letters are returned as the
 file has them (soft-masked lowercase included); the encoder reads lowercase as usual.
 """
 
@@ -12,12 +14,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import struct
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from rnaigloo.errors import InputError
 from rnaigloo.io.annotation import Problem, Transcript
+from rnaigloo.io.compression import COMPRESSIONS, READ_ERRORS, compression_of, is_bgzf, read_error
 
 _COMPLEMENT = str.maketrans(
     "ACGTUNRYKMSWBDHVacgtunrykmswbdhv",
@@ -31,17 +35,21 @@ def reverse_complement(seq: str) -> str:
 
 
 def _compression(path: Path) -> str | None:
-    """``bgzf``, ``gzip``, ``bzip2``, ``xz`` or None (plain), from the first bytes."""
+    """``bgzf``, or the name of another compression (``gzip``, ``bzip2``, ...), or None (plain)."""
     with open(path, "rb") as fh:
         head = fh.read(18)
-    if head[:2] == b"\x1f\x8b":
-        # BGZF: a gzip member with the FEXTRA flag and a 'BC' subfield
-        return "bgzf" if len(head) >= 14 and head[3] & 4 and head[12:14] == b"BC" else "gzip"
-    if head[:3] == b"BZh":
-        return "bzip2"
-    if head[:6] == b"\xfd7zXZ\x00":
-        return "xz"
-    return None
+    if is_bgzf(head):
+        return "bgzf"
+    compression = compression_of(head)
+    return None if compression is None else compression.name
+
+
+def _bgzf_error(name: str, err: BaseException) -> InputError:
+    """The one-line error for a BGZF genome that cannot be decompressed, worded as every reader words it."""
+    # Biopython's BGZF reader meets a cut-off block as a short struct; pyfaidx misses the end-of-file block
+    if isinstance(err, struct.error) or "EOF marker not found" in str(err):
+        err = EOFError(str(err))
+    return read_error(name, err)
 
 
 class Genome:
@@ -72,10 +80,9 @@ class Genome:
                 f"{name} is gzip-compressed, which cannot be read at random; recompress it with bgzip "
                 f"(htslib/samtools): gunzip -c {name} | bgzip > {self.path.with_suffix('.bgz')}"
             )
-        if kind in ("bzip2", "xz"):
-            raise InputError(
-                f"{name} is {kind}-compressed; decompress it, or recompress it with bgzip (htslib/samtools)"
-            )
+        if kind not in (None, "bgzf"):
+            words = next(c.words for c in COMPRESSIONS if c.name == kind)
+            raise InputError(f"{name} is {words}; decompress it, or recompress it with bgzip (htslib/samtools)")
         self._tmpdir: str | None = None
         kwargs = {}
         fai = Path(str(self.path) + ".fai")
@@ -94,6 +101,9 @@ class Genome:
             self.close()
             first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
             raise InputError(f"cannot index genome {name}: {first}") from None
+        except (struct.error, *READ_ERRORS) as err:
+            self.close()
+            raise _bgzf_error(name, err) from None
         self.lengths: dict[str, int] = {k: len(v) for k, v in self._fasta.records.items()}
         if not self.lengths:
             self.close()
@@ -101,7 +111,10 @@ class Genome:
 
     def fetch(self, chrom: str, start: int, end: int) -> str:
         """Letters ``start``..``end`` (1-based, inclusive) of ``chrom``, as in the file."""
-        return self._fasta.faidx.fetch(chrom, start, end)  # a str with as_raw=True
+        try:
+            return self._fasta.faidx.fetch(chrom, start, end)  # a str with as_raw=True
+        except (struct.error, *READ_ERRORS) as err:  # a block damaged after its index was built
+            raise _bgzf_error(str(self.path), err) from None
 
     def close(self) -> None:
         fasta = getattr(self, "_fasta", None)
