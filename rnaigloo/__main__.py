@@ -7,7 +7,7 @@ Ctrl-C or SIGTERM that lands while they load ends in one line, not a traceback.
 import signal
 import sys
 
-from rnaigloo.runtime import STOP_SIGNALS, Stopped, stop_on_signals
+from rnaigloo.runtime.signals import STOP_SIGNALS, Stopped, stop_on_signals
 
 
 def entry() -> None:

@@ -22,7 +22,7 @@ import click
 
 from rnaigloo._version import __version__
 from rnaigloo.errors import InputError, RnaiglooError
-from rnaigloo.runtime import Stopped, stop_on_signals
+from rnaigloo.runtime.signals import Stopped, stop_on_signals
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "show_default": True, "max_content_width": 100}
 
@@ -273,7 +273,7 @@ def _capped_threads(threads: int | None) -> int:
 
     More threads or worker processes than CPUs only cost memory and start-up time.
     """
-    from rnaigloo.runtime import available_cores
+    from rnaigloo.runtime.resources import available_cores
 
     cores = available_cores()
     if threads is not None and threads > cores:
@@ -286,7 +286,8 @@ def _capped_threads(threads: int | None) -> int:
 
 def _load_classifier(models, threshold, engine: str, mixed_precision: bool, threads: int | None, debug: bool):
     """The classifier for ``classify`` and ``evaluate``; threads split as the engine needs."""
-    from rnaigloo.runtime import keep_freed_memory, limit_numpy_threads, start_tensorflow
+    from rnaigloo.runtime.resources import keep_freed_memory, limit_numpy_threads
+    from rnaigloo.runtime.tensorflow_start import start_tensorflow
 
     n = _capped_threads(threads)
     if engine == "tensorflow":
@@ -596,7 +597,7 @@ def main(argv: Sequence[str] | None = None, stdout: IO[str] | None = None, stder
         if obj.get("debug"):
             traceback.print_exc(file=stderr)
         if isinstance(err, ModuleNotFoundError):
-            from rnaigloo.runtime import missing_dependency_message
+            from rnaigloo.runtime.dependencies import missing_dependency_message
 
             message = missing_dependency_message(err.name)
             if message is not None:  # an install without TensorFlow (the classify image)

@@ -16,7 +16,7 @@ import pytest
 from conftest import EXAMPLES, run_cli
 from test_cli_errors import assert_one_error_line
 
-from rnaigloo.runtime import available_cores, cgroup_cpu_limit
+from rnaigloo.runtime.resources import available_cores, cgroup_cpu_limit
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="process-group signals and cgroups are Linux's")
 
@@ -329,7 +329,7 @@ def test_cgroup_cpu_quota_is_read(tmp_path, self_cgroup, files, expected):
 
 
 def test_available_cores_honours_the_quota(monkeypatch):
-    import rnaigloo.runtime as runtime
+    import rnaigloo.runtime.resources as runtime
 
     monkeypatch.setattr(runtime, "cgroup_cpu_limit", lambda: 0.5)
     assert runtime.available_cores() == 1
@@ -365,7 +365,7 @@ def test_a_signal_ignored_by_the_caller_stays_ignored(tmp_path, tiny_model):
 
 _FAULTS = """
 import random, resource, sys
-from rnaigloo.runtime import keep_freed_memory, limit_numpy_threads
+from rnaigloo.runtime.resources import keep_freed_memory, limit_numpy_threads
 limit_numpy_threads(1)
 if not keep_freed_memory():
     print("no-mallopt")

@@ -113,7 +113,7 @@ def test_one_blas_thread_means_one(tmp_path):
     # -t 1 scores in the main process; its BLAS must be limited like the workers' (it was
     # not when NumPy loaded after the limit), or scores differ from -t 2 in the last digit
     code = (
-        "from rnaigloo.runtime import limit_numpy_threads; limit_numpy_threads(1); "
+        "from rnaigloo.runtime.resources import limit_numpy_threads; limit_numpy_threads(1); "
         "from threadpoolctl import threadpool_info; "
         "print(sorted({i['num_threads'] for i in threadpool_info() if i['user_api'] == 'blas'}))"
     )

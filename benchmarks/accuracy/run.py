@@ -45,7 +45,7 @@ def read_split(split: Path) -> tuple[list[str], list[str], np.ndarray]:
 
 
 def score_rnaigloo(models: list[str], ids: list[str], seqs: list[str]) -> tuple[np.ndarray, float, float]:
-    from rnaigloo.runtime import start_tensorflow
+    from rnaigloo.runtime.tensorflow_start import start_tensorflow
 
     start_tensorflow()
     from rnaigloo.classify.classifier import Classifier

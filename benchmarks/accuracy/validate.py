@@ -26,7 +26,7 @@ def main() -> None:
     ap.add_argument("--val-fraction", type=float, default=0.1)
     args = ap.parse_args()
 
-    from rnaigloo.runtime import start_tensorflow
+    from rnaigloo.runtime.tensorflow_start import start_tensorflow
 
     start_tensorflow()
     from rnaigloo.classify.classifier import Classifier

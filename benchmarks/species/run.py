@@ -332,7 +332,7 @@ def main() -> None:
     args = ap.parse_args()
     models, loso = _named(args.model, "-m"), _named(args.loso, "--loso")
 
-    from rnaigloo.runtime import start_tensorflow
+    from rnaigloo.runtime.tensorflow_start import start_tensorflow
 
     start_tensorflow()
     if args.validation:

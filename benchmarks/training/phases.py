@@ -72,7 +72,7 @@ def main() -> None:
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "work" / "training" / "phases.json"))
     args = ap.parse_args()
     sampler = Sampler()
-    from rnaigloo.runtime import start_tensorflow
+    from rnaigloo.runtime.tensorflow_start import start_tensorflow
 
     start_tensorflow(2)
     import keras

@@ -85,7 +85,7 @@ class Classifier:
             self.threshold = check_threshold(threshold, "threshold")
         self.engine = engine
         self.debug = debug
-        from rnaigloo.runtime import available_cores
+        from rnaigloo.runtime.resources import available_cores
 
         # never more processes than CPUs to run them (affinity and cgroup quota)
         self.workers = min(max(1, int(workers)), available_cores()) if engine == "numpy" else 1

@@ -36,7 +36,7 @@ def _arm() -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     for name in BLAS_ENV:
         os.environ[name] = "1"
-    from rnaigloo.runtime import die_with_parent
+    from rnaigloo.runtime.signals import die_with_parent
 
     die_with_parent(int(parent))
     SERVER_PID = os.getpid()

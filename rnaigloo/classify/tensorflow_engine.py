@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from rnaigloo.runtime import mixed_policy_name
+from rnaigloo.runtime.tensorflow_start import mixed_policy_name
 
 
 def mixed_precision_copy(loaded: Any) -> Any:

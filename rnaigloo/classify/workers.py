@@ -31,7 +31,7 @@ import numpy as np
 from rnaigloo.encoding.tables import Orf
 from rnaigloo.errors import RnaiglooError
 from rnaigloo.io.fasta import Record
-from rnaigloo.runtime import signals_deferred
+from rnaigloo.runtime.signals import signals_deferred
 
 IN_FLIGHT = 2  # batches per worker: one being scored, one waiting
 
@@ -45,7 +45,8 @@ class WorkerError(RnaiglooError):
 def _worker_main(conn: Any, score: Score, rnaigloo_pid: int) -> None:
     """A worker: score each batch the pipe brings with ``score`` until the pipe closes."""
     server = lifeline.SERVER_PID
-    from rnaigloo.runtime import die_with_parent, keep_freed_memory, limit_numpy_threads
+    from rnaigloo.runtime.resources import keep_freed_memory, limit_numpy_threads
+    from rnaigloo.runtime.signals import die_with_parent
 
     die_with_parent(server if server not in (None, os.getpid()) else rnaigloo_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle

@@ -18,7 +18,7 @@ def check_evaluate_outputs(coding: Sequence[str], noncoding: Sequence[str], plot
         InputError: a missing library (named with how to install it), or ``plot`` names an input.
     """
     from rnaigloo.io.files import check_outputs
-    from rnaigloo.runtime import require_modules
+    from rnaigloo.runtime.dependencies import require_modules
 
     require_modules("sklearn", *(["matplotlib"] if plot else []))
     check_outputs({"--plot": plot}, [*coding, *noncoding, *model_files])

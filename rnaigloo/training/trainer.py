@@ -96,7 +96,7 @@ def train(
     output, cfg = check_train_arguments(coding, noncoding, output, settings)
     coding = [_opened(s, settings.log) for s in coding]
     noncoding = [_opened(s, settings.log) for s in noncoding]
-    from rnaigloo.runtime import start_tensorflow
+    from rnaigloo.runtime.tensorflow_start import start_tensorflow
 
     start_tensorflow(settings.threads, settings.debug)
     from rnaigloo.training.start import initial_model
@@ -319,7 +319,7 @@ def _precision_policy(mixed: bool):
 
     previous = keras.mixed_precision.global_policy()
     if mixed:
-        from rnaigloo.runtime import mixed_policy_name
+        from rnaigloo.runtime.tensorflow_start import mixed_policy_name
 
         keras.mixed_precision.set_global_policy(mixed_policy_name())
     try:
