@@ -27,12 +27,12 @@ import os
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-from rnaigloo.errors import OutputError
+from rnaigloo.errors import InputError, OutputError
 
 _STDOUT_NAMES = ("/dev/stdout", "/dev/fd/1", "/proc/self/fd/1")
 _FD_DIRS = ("/dev/fd/", "/proc/self/fd/")
@@ -305,3 +305,13 @@ def check_outputs(outputs: Mapping[str, str | os.PathLike | None], inputs: Itera
             raise OutputError(f"{option} {path} names the same file as {seen[key]}: one of them would be lost; give each output its own name")
         seen[key] = f"{option} {path}"
 
+
+def require_inputs(paths: Sequence[str | os.PathLike | None]) -> None:
+    """Fail before any slow start-up when an input file is missing (``-`` and None pass).
+
+    Raises:
+        InputError: the first missing file.
+    """
+    for path in paths:
+        if path is not None and str(path) != "-" and not Path(path).exists():
+            raise InputError(f"input file not found: {path}")

@@ -9,6 +9,7 @@ checkpoint directory ``NAME.checkpoint/``.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
@@ -69,3 +70,18 @@ def resolve_model(name_or_path: str | os.PathLike) -> Path:
         return bundled
     names = ", ".join(sorted(p.stem for p in bundled_model_dir().glob("*.keras"))) or "none"
     raise ModelError(f"model file not found: {name_or_path} (nor a bundled model of that name; bundled: {names})")
+
+
+def model_files(models: Sequence[str]) -> list[str]:
+    """The files a ``-m`` option reads (each model and its card; the bundled model when none).
+
+    Commands keep their outputs off these files. A name that resolves to no model is
+    kept as given: loading the model reports it.
+    """
+    paths = []
+    for model in models or [None]:
+        try:
+            paths.append(resolve_model(model) if model is not None else default_model_path())
+        except ModelError:
+            paths.append(Path(model))
+    return [str(p) for path in paths for p in (path, card_path(path))]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -64,6 +65,18 @@ def available_cores() -> int:
     if quota is not None:
         n = min(n, math.ceil(quota))
     return max(1, n)
+
+
+def capped_threads(threads: int | None, note: Callable[[str], None]) -> int:
+    """``-t``, at most the CPUs available to the process (affinity and cgroup quota); all of them for None.
+
+    More threads or worker processes than CPUs only cost memory and start-up time;
+    ``note`` is told when ``threads`` is cut down.
+    """
+    cores = available_cores()
+    if threads is not None and threads > cores:
+        note(f"-t {threads} is more than the {cores} CPU(s) available to this process; using {cores}")
+    return min(threads or cores, cores)
 
 
 def limit_numpy_threads(threads: int) -> None:
