@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 from Bio.SeqIO.FastaIO import SimpleFastaParser
 from conftest import EXAMPLES, TSV_ENGINE_TOLERANCE, run_cli, tiny_set_args
 
@@ -198,10 +199,31 @@ def test_numpy_and_tensorflow_engines_agree(tiny_model):
     assert [r[3:] for r in numpy_rows] == [r[3:] for r in tf_rows]
 
 
-def test_worker_processes_give_the_same_table_as_one_process(tiny_model, tmp_path):
+def test_worker_processes_give_the_same_table_as_one_process(tiny_model, monkeypatch):
+    from rnaigloo.classify import workers
+    from rnaigloo.runtime.resources import available_cores
+
+    if available_cores() < 2:
+        pytest.skip(f"-t 2 needs 2 CPUs to start workers; this process may use {available_cores()}")
+    pools, answered = [], []
+    start, receive = workers.WorkerPool.__init__, workers.WorkerPool.receive
+
+    def started(self, *args, **kwargs):
+        start(self, *args, **kwargs)
+        pools.append(self)
+
+    def received(self, i):
+        answered.append(i % self.n)
+        return receive(self, i)
+
+    monkeypatch.setattr(workers.WorkerPool, "__init__", started)
+    monkeypatch.setattr(workers.WorkerPool, "receive", received)
     one = run_cli("classify", EXAMPLES / "train_coding.fa.gz", "-m", tiny_model, "-t", "1", "-b", "16", "-q")
+    assert one.code == 0 and pools == [], one.stderr  # -t 1 scores in this process
     two = run_cli("classify", EXAMPLES / "train_coding.fa.gz", "-m", tiny_model, "-t", "2", "-b", "16", "-q")
-    assert one.code == two.code == 0, one.stderr + two.stderr
+    assert two.code == 0, two.stderr
+    assert len(pools) == 1 and [p.pid is not None for p in pools[0].procs] == [True, True]
+    assert sorted(set(answered)) == [0, 1] and len(answered) == 13  # 201 records in batches of 16, both workers
     assert one.stdout == two.stdout and len(one.stdout.splitlines()) == 201
 
 
