@@ -1,4 +1,6 @@
-"""Metrics of a coding/non-coding classifier, the threshold choice, and plots."""
+"""Metrics of a coding/non-coding classifier: the confusion-matrix rates, ranking (AUROC,
+AUPRC), calibration (Brier score, reliability bins, expected calibration error), the
+MCC-best threshold, and the table ``evaluate`` prints. The curves are drawn by plots.py."""
 
 from __future__ import annotations
 

@@ -5,7 +5,9 @@ keeps every isoform of one gene on the same side when the headers name the gene
 (``gene_id=``, ``gene:`` or ``gene=``). Each training transcript is weighted
 (:func:`rnaigloo.training.data.sample_weights`): by the inverse frequency of its class,
 or, with the ``length_balance`` setting, so that the classes weigh the same within
-length bins; validation rows are not weighted. After each epoch a checkpoint is
+length bins; a training piece (the ``fragments`` share of rows, cut from transcripts of
+at least ``fragments_from`` nt) weighs ``fragment_weight`` times its row's weight;
+validation rows are not weighted. After each epoch a checkpoint is
 written beside the output, so a killed run continues with ``resume=True`` and ends
 where the uninterrupted run would have.
 """
