@@ -6,6 +6,7 @@ Usage (from the repository root, after ``benchmarks/accuracy/split.py`` and
     python benchmarks/bisect/run.py prepare            # dev sets and training pools
     python benchmarks/bisect/run.py train [RUN ...]    # train the runs (all by default)
     python benchmarks/bisect/run.py score [RUN ...]    # score them, CPC2 beside: results.{md,json}
+    python benchmarks/bisect/run.py score --add [RUN ...]  # score new models, add them to the results
 
 The development split. ``prepare`` takes the training pool of the default model
 (``benchmarks/work/species/train_*``: the human train half of the gene-disjoint split
@@ -90,6 +91,9 @@ RUNS: dict[str, tuple[str, dict]] = {
     "r01-pieces-half": ("+ pieces weighing half", _moved(V01, fragments=0.3, fragment_weight=0.5)),
     "r01-pieces-0.15": ("+ pieces (fragments 0.15)", _moved(V01, fragments=0.15)),
     "r02-from1500": ("0.2's recipe, pieces only of transcripts >= 1,500 nt", _moved(V02, fragments_from=1500)),
+    # the best remedy (fewer pieces) on 0.2's recipe, with and without encoding 3
+    "r02-0.15": ("0.2's recipe, fragments 0.15", _moved(V02, fragments=0.15)),
+    "r02-enc1-0.15": ("0.2's recipe, fragments 0.15, encoding 1", _moved(V02, fragments=0.15, encoding=1)),
 }
 
 
@@ -237,7 +241,14 @@ def score(args) -> None:
     for extra in args.model:
         label, _, path = extra.partition("=")
         models[label] = path
-    results, timing, _ = evaluate_all(sets, models, {}, cpc2=not args.no_cpc2)
+    previous = json.loads(args.out.with_suffix(".json").read_text()) if args.add else {"models": {}, "results": {}}
+    if args.add:  # score only what is not in the results yet; keep the rest as measured
+        models = {label: path for label, path in models.items() if label not in previous["models"]}
+    results, timing, _ = evaluate_all(sets, models, {}, cpc2=not args.no_cpc2 and not args.add)
+    for key, bins in previous["results"].items():
+        for bin_, tools in bins.items():
+            results.setdefault(key, {}).setdefault(bin_, {}).update({t: m for t, m in tools.items() if t not in models})
+    models = {**previous["models"], **models}
     payload = {
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs",
         "runs": {name: {"what": what, **run} for name, (what, run) in RUNS.items()},
@@ -287,6 +298,7 @@ def main() -> None:
     sc = sub.choices["score"]
     sc.add_argument("-m", "--model", action="append", default=[], metavar="LABEL=PATH", help="another model to score")
     sc.add_argument("--no-cpc2", action="store_true")
+    sc.add_argument("--add", action="store_true", help="score only the models not in the results yet, and add them")
     sc.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "bisect" / "results")
     args = ap.parse_args()
     unknown = [r for r in getattr(args, "runs", []) if r not in RUNS]
