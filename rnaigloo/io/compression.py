@@ -98,13 +98,11 @@ class Input:
         stream: the decompressed bytes (``raw`` itself for uncompressed input).
         raw: the file as opened (``sys.stdin.buffer`` for ``-``).
         compression: the compression undone, or None.
-        head: up to 512 first bytes of ``raw``, as sniffed.
     """
 
-    def __init__(self, name: str, raw: BinaryIO, owns_raw: bool, head: bytes, compression: Compression | None):
+    def __init__(self, name: str, raw: BinaryIO, owns_raw: bool, compression: Compression | None):
         self.name = name
         self.raw = raw
-        self.head = head
         self.compression = compression
         self._owns_raw = owns_raw
         self.stream = raw if compression is None else _DECOMPRESSORS[compression.name](raw)
@@ -161,7 +159,7 @@ def open_input(path: str | os.PathLike, what: str, refuse: Callable[[bytes], str
         words = refuse(head) if refuse is not None else None
         if words is not None:
             raise InputError(f"{name}: {words}")
-        return Input(name, raw, owns_raw, head, compression)
+        return Input(name, raw, owns_raw, compression)
     except BaseException as err:
         if owns_raw:
             raw.close()
