@@ -9,14 +9,16 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import rnaigloo.encoding.encoder as encoder_module
-from rnaigloo.encoding.encoder import encode_sequences
+from rnaigloo.encoding.encoder import encode_sequences, orf_hexamer_counts
 from rnaigloo.encoding.reference import longest_orf, orf_protein_tokens, transcript_features, window_start
-from rnaigloo.encoding.tables import N_AA_TOKENS, N_FEATURES, OPEN_FRAME_MARGIN
+from rnaigloo.encoding.tables import HEXAMER_SCALE, N_AA_TOKENS, N_FEATURES, OPEN_FRAME_MARGIN, ORF_SEARCH, n_features
 from rnaigloo.encoding.translation import codon_codes, nucleotide_tokens, translate_orf
 
 # mostly nucleotides, with some lowercase, U, IUPAC and other letters mixed in
 letters = st.text(alphabet="ACGTACGTACGTacgtuUNRYKM", max_size=600)
 STOPS = ("TAA", "TAG", "TGA")
+# a hexamer table as training makes them (multiples of 1 / HEXAMER_SCALE), seeded
+TABLE = np.round(np.random.default_rng(11).normal(0, 1.5, 4096) * HEXAMER_SCALE) / HEXAMER_SCALE
 
 
 def _clean(seq: str) -> str:
@@ -108,10 +110,10 @@ def test_encode_never_fails_and_keeps_its_shapes(seqs, nuc_len, prot_len):
 
 def _one_by_one(seqs, nuc_len, prot_len, version):
     """The encoding built from the per-transcript functions, one transcript at a time."""
-    five_prime_open, margin = {1: (False, 1.0), 2: (True, 1.0), 3: (True, OPEN_FRAME_MARGIN)}[version]
+    five_prime_open, margin = {1: (False, 1.0), 2: (True, 1.0), 3: (True, OPEN_FRAME_MARGIN), 4: (False, 1.0)}[version]
     nuc = np.zeros((len(seqs), nuc_len), dtype=np.uint8)
     prot = np.zeros((len(seqs), prot_len), dtype=np.uint8)
-    feats = np.zeros((len(seqs), N_FEATURES), dtype=np.float32)
+    feats = np.zeros((len(seqs), n_features(version)), dtype=np.float32)
     orfs = []
     for i, seq in enumerate(seqs):
         tokens = nucleotide_tokens(seq)
@@ -122,7 +124,7 @@ def _one_by_one(seqs, nuc_len, prot_len, version):
         window = tokens[start : start + nuc_len]
         nuc[i, : len(window)] = window
         prot[i, : min(len(protein), prot_len)] = protein[:prot_len]
-        transcript_features(tokens, codes, orf, protein, out=feats[i])
+        transcript_features(tokens, codes, orf, protein, out=feats[i], version=version, hexamer_table=TABLE)
         orfs.append(orf)
     return nuc, prot, feats, orfs
 
@@ -138,13 +140,14 @@ orfish = st.lists(st.sampled_from(["ATG", "TAA", "TAG", "TGA", "A", "C", "G", "T
     st.lists(st.one_of(letters, orfish), max_size=12),
     st.integers(5, 400),
     st.integers(1, 60),
-    st.sampled_from([1, 2, 3]),
+    st.sampled_from([1, 2, 3, 4]),
 )
 @example(["AAA", "A"], 5, 1, 1)  # a codon at one transcript's end, the next transcript's base after it
 @example(["ACGNT", "N", "GGNNC", "TAN", ""], 3, 2, 3)  # k-mers cut by Ns and ends
+@example(["ATGAAATTTGGGTAA", "", "N", "CCATGCCCTGA" * 30], 20, 5, 4)  # version 4: scores, shares, positions
 def test_batch_encoding_equals_the_per_transcript_functions(seqs, nuc_len, prot_len, version):
     nuc, prot, feats, orfs = _one_by_one(seqs, nuc_len, prot_len, version)
-    batch = encode_sequences(seqs, nuc_len, prot_len, version)
+    batch = encode_sequences(seqs, nuc_len, prot_len, version, TABLE)
     assert batch.orfs == orfs
     np.testing.assert_array_equal(batch.nucleotides, nuc)
     np.testing.assert_array_equal(batch.proteins, prot)
@@ -158,14 +161,35 @@ def test_batch_encoding_in_groups_equals_one_group(monkeypatch):
     seqs = [
         "".join(rng.choice(list("ACGTN"), p=[0.24, 0.24, 0.24, 0.24, 0.04], size=n)) for n in rng.integers(0, 900, 70)
     ]
-    whole = encode_sequences(seqs, 500, 80)
+    whole = [encode_sequences(seqs, 500, 80), encode_sequences(seqs, 500, 80, 4, TABLE)]
+    counts = orf_hexamer_counts(seqs, 4)
     monkeypatch.setattr(encoder_module, "GROUP_TRANSCRIPTS", 7)
     monkeypatch.setattr(encoder_module, "GROUP_BASES", 2000)
-    assert len(encoder_module.groups(whole.lengths)) > 10
-    split = encode_sequences(seqs, 500, 80)
-    assert split.orfs == whole.orfs
-    for name in ("nucleotides", "proteins", "features"):
-        np.testing.assert_array_equal(getattr(split, name), getattr(whole, name))
+    assert len(encoder_module.groups(whole[0].lengths)) > 10
+    split = [encode_sequences(seqs, 500, 80), encode_sequences(seqs, 500, 80, 4, TABLE)]
+    np.testing.assert_array_equal(orf_hexamer_counts(seqs, 4), counts)
+    for one, many in zip(whole, split):
+        assert many.orfs == one.orfs
+        for name in ("nucleotides", "proteins", "features"):
+            np.testing.assert_array_equal(getattr(many, name), getattr(one, name))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(letters, orfish), max_size=8), st.sampled_from([1, 3, 4]))
+def test_orf_hexamer_counts_are_the_in_frame_codon_pairs_of_each_longest_orf(seqs, version):
+    """What a hexamer table is learned from: the pairs of adjacent whole codons of each ORF."""
+    expected = np.zeros(4096, dtype=np.int64)
+    for seq in seqs:
+        clean = _clean(seq)
+        orf = longest_orf(nucleotide_tokens(seq), None, *ORF_SEARCH[version])
+        if not orf.found:
+            continue
+        last = orf.end - 3 if orf.three_prime_complete else orf.end
+        codons = [clean[k : k + 3] for k in range(orf.start - 1, last - 2, 3)]
+        for a, b in zip(codons[:-1], codons[1:]):
+            if "N" not in a + b:
+                expected[int("".join("ACGT".index(c).__str__() for c in a + b), 4)] += 1
+    np.testing.assert_array_equal(orf_hexamer_counts(seqs, version), expected)
 
 
 def test_groups_cover_every_row_once_and_keep_long_transcripts_alone(monkeypatch):

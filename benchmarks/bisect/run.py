@@ -94,6 +94,18 @@ RUNS: dict[str, tuple[str, dict]] = {
     # the best remedy (fewer pieces) on 0.2's recipe, with and without encoding 3
     "r02-0.15": ("0.2's recipe, fragments 0.15", _moved(V02, fragments=0.15)),
     "r02-enc1-0.15": ("0.2's recipe, fragments 0.15, encoding 1", _moved(V02, fragments=0.15, encoding=1)),
+    # the same with 0.1's epochs and patience: its seed-7 replicate stopped early on a poor model
+    "r02-enc1-0.15-long": (
+        "0.2's recipe, fragments 0.15, encoding 1, 30 epochs, patience 4",
+        _moved(V02, fragments=0.15, encoding=1, epochs=30, patience=4),
+    ),
+    # encoding 4: 0.1's ATG-only search plus UTR shares, open-frame share, position
+    # statistics and a hexamer score learned from the run's training rows
+    "r01-enc4": ("0.1's recipe, encoding 4", _moved(V01, encoding=4)),
+    "r02-enc4-0.15-long": (
+        "0.2's recipe, fragments 0.15, encoding 4, 30 epochs, patience 4",
+        _moved(V02, fragments=0.15, encoding=4, epochs=30, patience=4),
+    ),
 }
 
 

@@ -26,7 +26,7 @@ def resave(path: Path) -> None:
 
     card = json.loads(card_path(path).read_text())
     old = keras.saving.load_model(path, compile=False, safe_mode=True)
-    model = build_model(card["config"])
+    model = build_model(card["config"], card["encoding"]["n_features"])
     names = sorted(w.path for w in model.weights)
     if names != sorted(w.path for w in old.weights):
         raise SystemExit(f"{path}: its layers are not the ones this rnaigloo builds")

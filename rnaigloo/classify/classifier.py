@@ -74,8 +74,12 @@ class Classifier:
                 "ensemble members must share input lengths and encoding (nuc_len, prot_len, encoding version); found "
                 + ", ".join(map(str, shapes))
             )
+        tables = {None if m.hexamer_table is None else m.hexamer_table.tobytes() for m in models}
+        if len(tables) > 1:
+            raise ModelError("ensemble members must share their hexamer table (they were trained on other data)")
         self.models = list(models)
         self.nuc_len, self.prot_len, self.encoding_version = shapes.pop()
+        self.hexamer_table = self.models[0].hexamer_table
         self.temperatures = [m.temperature for m in self.models]
         if threshold is None:
             self.threshold = float(np.mean([m.threshold for m in models]))
@@ -146,7 +150,7 @@ class Classifier:
         return np.clip(np.asarray(out, dtype=np.float64).reshape(-1), 0.0, 1.0)
 
     def encode(self, sequences: list[str]) -> EncodedBatch:
-        return encode_sequences(sequences, self.nuc_len, self.prot_len, self.encoding_version)
+        return encode_sequences(sequences, self.nuc_len, self.prot_len, self.encoding_version, self.hexamer_table)
 
     def score_sequences(self, sequences: list[str]) -> tuple[np.ndarray, list[Orf]]:
         """Scores and longest ORFs of plain sequences."""

@@ -19,7 +19,7 @@ def mixed_precision_copy(loaded: Any) -> Any:
     previous = keras.mixed_precision.global_policy()
     keras.mixed_precision.set_global_policy(mixed_policy_name())
     try:
-        copy = build_model(loaded.config)
+        copy = build_model(loaded.config, loaded.n_features)
     finally:
         keras.mixed_precision.set_global_policy(previous)
     copy.set_weights(loaded.keras_model.get_weights())

@@ -168,8 +168,10 @@ def classify(
     type=click.IntRange(min=1),
     default=None,
     metavar="N",
-    help="Encoding version (ORF search) to train with: 3 (the default; a 5'-open frame counts when 1.5x the longest "
-    "ATG ORF), 2 (when longer), 1 (0.1's ATG-only search); with --init-from, that model's.",
+    help="Encoding version to train with: 3 (the default; a 5'-open frame counts when 1.5x the longest ATG ORF), "
+    "2 (when longer), 1 (0.1's ATG-only search), 4 (ATG-only, plus UTR shares, open-frame share, position "
+    "statistics and a hexamer score against a table learned from the training rows and stored in the model); "
+    "with --init-from, that model's.",
 )
 @click.option("--resume", is_flag=True, help="Continue an interrupted run from its checkpoint (same command, same data).")
 @click.option(

@@ -35,7 +35,10 @@ from rnaigloo.encoding.tables import (
     NUC_TOKEN,
     ORF_SEARCH,
     STOP_CODONS,
+    TABLE_VERSIONS,
     Orf,
+    check_hexamer_table,
+    n_features,
 )
 
 
@@ -45,7 +48,7 @@ class EncodedBatch:
 
     nucleotides: np.ndarray  # (B, nuc_len) uint8
     proteins: np.ndarray  # (B, prot_len) uint8
-    features: np.ndarray  # (B, N_FEATURES) float32
+    features: np.ndarray  # (B, n_features(version)) float32
     orfs: list[Orf]
     lengths: np.ndarray  # (B,) int64, transcript lengths
 
@@ -68,7 +71,11 @@ class EncodedBatch:
 
 
 def encode_sequences(
-    sequences: list[str], nuc_len: int, prot_len: int, version: int = ENCODING_VERSION
+    sequences: list[str],
+    nuc_len: int,
+    prot_len: int,
+    version: int = ENCODING_VERSION,
+    hexamer_table: np.ndarray | None = None,
 ) -> EncodedBatch:
     """Turn transcripts into model inputs.
 
@@ -80,23 +87,46 @@ def encode_sequences(
         nuc_len: length of the nucleotide window.
         prot_len: number of amino acids given to the protein branch.
         version: the encoding version of the model (one of ``ENCODING_VERSIONS``).
+        hexamer_table: the model's hexamer table (4,096 log-ratios), needed by the
+            versions in ``TABLE_VERSIONS`` and ignored by the others.
 
     Returns:
         The batch, in the order of ``sequences``.
+
+    Raises:
+        ValueError: an unknown version, or a table missing or malformed.
     """
     if version not in ENCODING_VERSIONS:
         raise ValueError(f"unknown encoding version {version}; known: {ENCODING_VERSIONS}")
-    five_prime_open, margin = ORF_SEARCH[version]
+    table = check_hexamer_table(hexamer_table, version)
     b = len(sequences)
     nuc = np.zeros((b, nuc_len), dtype=np.uint8)
     prot = np.zeros((b, prot_len), dtype=np.uint8)
-    feats = np.zeros((b, N_FEATURES), dtype=np.float32)
+    feats = np.zeros((b, n_features(version)), dtype=np.float32)
     lengths = np.fromiter(map(len, sequences), dtype=np.int64, count=b)
     orfs: list[Orf] = []
     for first, stop in groups(lengths):
         rows = slice(first, stop)
-        orfs += _encode_group(sequences[rows], lengths[rows], nuc[rows], prot[rows], feats[rows], five_prime_open, margin)
+        orfs += _encode_group(sequences[rows], lengths[rows], nuc[rows], prot[rows], feats[rows], version, table)
     return EncodedBatch(nuc, prot, feats, orfs, lengths)
+
+
+def orf_hexamer_counts(sequences: list[str], version: int) -> np.ndarray:
+    """Counts of the 4,096 in-frame hexamers over the longest ORFs of ``sequences``
+    (the ORF search of ``version``), as the hexamer score reads them: what a hexamer
+    table (:func:`rnaigloo.encoding.tables.hexamer_log_ratios`) is learned from."""
+    five_prime_open, margin = ORF_SEARCH[version]
+    lengths = np.fromiter(map(len, sequences), dtype=np.int64, count=len(sequences))
+    counts = np.zeros(4096, dtype=np.int64)
+    for first, stop in groups(lengths):
+        seqs, lens = sequences[first:stop], lengths[first:stop]
+        if not len(seqs):
+            continue
+        starts, tokens, codes = _joined(seqs, lens)
+        orfs = _longest_orfs(codes, starts, lens, five_prime_open, margin)
+        _, _, pair_codes = _orf_hexamers(*_orf_codons(codes, starts, orfs))
+        counts += np.bincount(pair_codes, minlength=4096)
+    return counts
 
 
 # Transcripts encoded in one pass: bounds the temporary arrays (a few bytes per base and
@@ -119,29 +149,38 @@ def groups(lengths: np.ndarray) -> list[tuple[int, int]]:
     return out
 
 
+def _joined(sequences: list[str], lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The transcripts joined: each one's first position (and the total at the end), tokens, codon codes."""
+    starts = np.zeros(len(sequences) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=starts[1:])
+    tokens = NUC_TOKEN[np.frombuffer("".join(sequences).encode("ascii", "replace"), dtype=np.uint8)]
+    return starts, tokens, _codes(tokens, starts)
+
+
 def _encode_group(
     sequences: list[str],
     lengths: np.ndarray,
     nuc: np.ndarray,
     prot: np.ndarray,
     feats: np.ndarray,
-    five_prime_open: bool,
-    margin: float,
+    version: int,
+    table: np.ndarray | None,
 ) -> list[Orf]:
     """Fill zeroed rows ``nuc``, ``prot`` and ``feats`` for ``sequences`` (of ``lengths``); their ORFs, in order."""
     b = len(sequences)
     if b == 0:
         return []
-    starts = np.zeros(b + 1, dtype=np.int64)
-    np.cumsum(lengths, out=starts[1:])
-    tokens = NUC_TOKEN[np.frombuffer("".join(sequences).encode("ascii", "replace"), dtype=np.uint8)]
-    codes = _codes(tokens, starts)
+    five_prime_open, margin = ORF_SEARCH[version]
+    starts, tokens, codes = _joined(sequences, lengths)
 
     orfs = _longest_orfs(codes, starts, lengths, five_prime_open, margin)
     orf_start, orf_end, complete5, complete3 = orfs
     _windows(tokens, starts, lengths, orf_start, orf_end, nuc)
     _kmer_features(tokens, codes, starts, lengths, feats)
-    _orf_features(codes, starts, lengths, orfs, prot, feats)
+    codons = _orf_codons(codes, starts, orfs)
+    _orf_features(codes, starts, lengths, orfs, codons, prot, feats)
+    if version in TABLE_VERSIONS:
+        _v4_features(tokens, codes, starts, lengths, orfs, codons, table, feats[:, N_FEATURES:])
     return [
         Orf(s, e, f5, f3) if s else NO_ORF
         for s, e, f5, f3 in zip(orf_start.tolist(), orf_end.tolist(), complete5.tolist(), complete3.tolist())
@@ -177,12 +216,7 @@ def _row(positions: np.ndarray, starts: np.ndarray) -> np.ndarray:
 def _longest_orfs(codes, starts, lengths, five_prime_open, margin):
     """Start, end (1-based), 5'- and 3'-completeness of each transcript's longest ORF (0: none)."""
     b = len(lengths)
-    width = int(lengths.max()) + 1
-    stop_pos = np.flatnonzero((codes == STOP_CODONS[0]) | (codes == STOP_CODONS[1]) | (codes == STOP_CODONS[2]))
-    stop_row = _row(stop_pos, starts)
-    stop_local = stop_pos - starts[stop_row]
-    stop_keys = np.sort((stop_row * 3 + stop_local % 3) * width + stop_local)  # by (row, frame, position)
-
+    stop_keys, width = _stop_keys(codes, starts, lengths)
     atg_start = np.zeros(b, dtype=np.int64)
     atg_end = np.zeros(b, dtype=np.int64)
     atg5 = np.zeros(b, dtype=bool)
@@ -217,6 +251,28 @@ def _longest_orfs(codes, starts, lengths, five_prime_open, margin):
         return atg_start, atg_end, atg5, atg3
 
     atg_len = np.where(atg_start > 0, atg_end - atg_start + 1, 0)
+    open_start, open_end, open3, open_len = _open_frames(lengths, stop_keys, width)
+    use_open = (open_len > atg_len) & (open_len >= margin * atg_len)
+    return (
+        np.where(use_open, open_start, atg_start),
+        np.where(use_open, open_end, atg_end),
+        np.where(use_open, False, atg5),
+        np.where(use_open, open3, atg3),
+    )
+
+
+def _stop_keys(codes, starts, lengths) -> tuple[np.ndarray, int]:
+    """The stop codons keyed by ``(row, frame, position)``, sorted, and the key's position width."""
+    width = int(lengths.max()) + 1
+    stop_pos = np.flatnonzero((codes == STOP_CODONS[0]) | (codes == STOP_CODONS[1]) | (codes == STOP_CODONS[2]))
+    stop_row = _row(stop_pos, starts)
+    stop_local = stop_pos - starts[stop_row]
+    return np.sort((stop_row * 3 + stop_local % 3) * width + stop_local), width
+
+
+def _open_frames(lengths, stop_keys, width):
+    """Start, end, 3'-completeness and length of each row's longest frame open to the 5' end (0: none)."""
+    b = len(lengths)
     open_start = np.zeros(b, dtype=np.int64)
     open_end = np.zeros(b, dtype=np.int64)
     open3 = np.zeros(b, dtype=bool)
@@ -238,13 +294,7 @@ def _longest_orfs(codes, starts, lengths, five_prime_open, margin):
         open_end[better] = end[better]
         open3[better] = complete[better]
         open_len[better] = (end - frame)[better]
-    use_open = (open_len > atg_len) & (open_len >= margin * atg_len)
-    return (
-        np.where(use_open, open_start, atg_start),
-        np.where(use_open, open_end, atg_end),
-        np.where(use_open, False, atg5),
-        np.where(use_open, open3, atg3),
-    )
+    return open_start, open_end, open3, open_len
 
 
 def _windows(tokens, starts, lengths, orf_start, orf_end, nuc) -> None:
@@ -329,7 +379,29 @@ def _unfollowed(n_pos, n_row, starts, lengths, k) -> tuple[np.ndarray, np.ndarra
     return g[inside], row[inside]
 
 
-def _orf_features(codes, starts, lengths, orfs, prot, feats) -> None:
+def _orf_codons(codes, starts, orfs) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The codons of each row's ORF, without its stop, as flat arrays: row, index j in
+    the ORF, codon code; and the number of codons per row."""
+    orf_start, orf_end, _, complete3 = orfs
+    found = orf_start > 0
+    # codon j of row r sits at base start - 1 + 3j
+    last_base = np.where(complete3, orf_end - 3, orf_end)
+    n_codons = np.where(found, np.maximum(last_base - orf_start + 1, 0) // 3, 0)
+    row = np.repeat(np.arange(len(orf_start), dtype=np.int64), n_codons)
+    j = np.arange(row.size, dtype=np.int64) - np.repeat(np.cumsum(n_codons) - n_codons, n_codons)
+    codons = codes[starts[row] + orf_start[row] - 1 + 3 * j].astype(np.int64)
+    return row, j, codons, n_codons
+
+
+def _orf_hexamers(row, j, codons, n_codons) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ORFs' in-frame hexamers, codon j and j + 1 of the same ORF, neither with an N:
+    their rows, the first codon's index j, and their codes (0..4095)."""
+    known = codons < NO_CODON
+    pair = (j[:-1] + 1 == j[1:]) & known[:-1] & known[1:]
+    return row[:-1][pair], j[:-1][pair], (codons[:-1] * 64 + codons[1:])[pair]
+
+
+def _orf_features(codes, starts, lengths, orfs, orf_codons, prot, feats) -> None:
     """The protein input and the ORF features of each row."""
     orf_start, orf_end, complete5, complete3 = orfs
     orf_len = np.where(orf_start > 0, orf_end - orf_start + 1, 0)
@@ -342,12 +414,7 @@ def _orf_features(codes, starts, lengths, orfs, prot, feats) -> None:
     feats[found, 4] = complete3[found]
     pos = 5 + sum(4**k for k in KMER_SIZES)
 
-    # the ORF's codons, without its stop: codon j of row r sits at base start - 1 + 3j
-    last_base = np.where(complete3, orf_end - 3, orf_end)
-    n_codons = np.where(found, np.maximum(last_base - orf_start + 1, 0) // 3, 0)
-    row = np.repeat(np.arange(b, dtype=np.int64), n_codons)
-    j = np.arange(row.size, dtype=np.int64) - np.repeat(np.cumsum(n_codons) - n_codons, n_codons)
-    codons = codes[starts[row] + orf_start[row] - 1 + 3 * j].astype(np.int64)
+    row, j, codons, n_codons = orf_codons
     amino = CODON_AA[codons]
     shown = j < prot.shape[1]
     prot[row[shown], j[shown]] = amino[shown]
@@ -358,7 +425,33 @@ def _orf_features(codes, starts, lengths, orfs, prot, feats) -> None:
     aa = _row_counts(row * N_AA_TOKENS + amino - 1, b, N_AA_TOKENS)
     _put_frequencies(feats[:, pos : pos + N_AA_TOKENS], aa, n_codons)
     pos += N_AA_TOKENS
-    # in-frame hexamers: codon j and j + 1 of the same ORF, neither with an N
-    pair = (j[:-1] + 1 == j[1:]) & known[:-1] & known[1:]
-    keys = (row[:-1] * 4096 + codons[:-1] * 64 + codons[1:])[pair]
-    _put_sparse_counts(feats[:, pos : pos + 4096], keys, 4096, np.bincount(row[:-1][pair], minlength=b))
+    pair_row, _, pair_codes = _orf_hexamers(*orf_codons)
+    _put_sparse_counts(feats[:, pos : pos + 4096], pair_row * 4096 + pair_codes, 4096, np.bincount(pair_row, minlength=b))
+
+
+def _v4_features(tokens, codes, starts, lengths, orfs, orf_codons, table, out) -> None:
+    """The ``V4_FEATURES`` of each row into ``out``: lengths, UTR and open-frame shares,
+    hexamer score, position statistics (float64 arithmetic, as the reference's)."""
+    b = len(lengths)
+    orf_start, orf_end, _, _ = orfs
+    some = lengths > 0
+    found = orf_start > 0
+    out[some, 0] = np.log10(lengths[some]) / 5.0
+    out[found, 1] = (orf_start[found] - 1) / lengths[found]
+    out[found, 2] = (lengths[found] - orf_end[found]) / lengths[found]
+    stop_keys, width = _stop_keys(codes, starts, lengths)
+    open_len = _open_frames(lengths, stop_keys, width)[3]
+    out[some, 3] = open_len[some] / lengths[some]
+    # the score: table values are multiples of 1 / HEXAMER_SCALE, so the sums are exact
+    pair_row, _, pair_codes = _orf_hexamers(*orf_codons)
+    totals = np.bincount(pair_row, minlength=b)
+    sums = np.bincount(pair_row, weights=table[pair_codes], minlength=b)
+    scored = totals > 0
+    out[scored, 4] = sums[scored] / totals[scored]
+    # each base's count at the three codon positions of the whole transcript
+    row = np.repeat(np.arange(b, dtype=np.int64), lengths)
+    frame = (np.arange(len(tokens), dtype=np.int64) - starts[row]) % 3
+    base = tokens <= 4
+    at = _row_counts(row[base] * 12 + (tokens[base].astype(np.int64) - 1) * 3 + frame[base], b, 12).reshape(b, 4, 3)
+    out[:, 5:9] = at.max(axis=2) / (at.min(axis=2) + 1)
+    out[some, 9:13] = at[some].sum(axis=2) / lengths[some, None]

@@ -28,12 +28,14 @@ from rnaigloo.encoding.tables import (
     CODON_AA,
     KMER_SIZES,
     N_AA_TOKENS,
-    N_FEATURES,
     NO_CODON,
     NO_ORF,
     OPEN_FRAME_MARGIN,
     STOP_CODONS,
+    TABLE_VERSIONS,
     Orf,
+    check_hexamer_table,
+    n_features,
 )
 from rnaigloo.encoding.translation import codon_codes
 
@@ -165,15 +167,22 @@ def window_start(length: int, orf: Orf, nuc_len: int) -> int:
 
 
 def transcript_features(
-    tokens: np.ndarray, codes: np.ndarray, orf: Orf, protein: np.ndarray, out: np.ndarray | None = None
+    tokens: np.ndarray,
+    codes: np.ndarray,
+    orf: Orf,
+    protein: np.ndarray,
+    out: np.ndarray | None = None,
+    version: int = 1,
+    hexamer_table: np.ndarray | None = None,
 ) -> np.ndarray:
-    """The hand-made feature vector, in ``FEATURE_NAMES`` order.
+    """The hand-made feature vector of encoding ``version``, in :func:`feature_names` order.
 
-    ``out``, if given, must be a zeroed float32 vector of ``N_FEATURES``; it is filled
-    and returned.
+    ``out``, if given, must be a zeroed float32 vector of :func:`n_features` entries; it
+    is filled and returned. Version 4 needs the model's ``hexamer_table``.
     """
+    table = check_hexamer_table(hexamer_table, version)
     if out is None:
-        out = np.zeros(N_FEATURES, dtype=np.float32)
+        out = np.zeros(n_features(version), dtype=np.float32)
     n = len(tokens)
     if orf.found:
         out[0] = np.log10(orf.length) / 5.0
@@ -205,4 +214,30 @@ def transcript_features(
         pairs = pairs[(codons[:-1] < NO_CODON) & (codons[1:] < NO_CODON)]
         if pairs.size:
             out[pos : pos + 4096] = np.bincount(pairs, minlength=4096) / pairs.size
+    pos += 4096
+    if version in TABLE_VERSIONS:
+        _v4_features(tokens, codes, orf, table, out[pos:])
     return out
+
+
+def _v4_features(tokens: np.ndarray, codes: np.ndarray, orf: Orf, table: np.ndarray, out: np.ndarray) -> None:
+    """Fill ``out`` with the ``V4_FEATURES`` of a transcript and its (ATG) ORF."""
+    n = len(tokens)
+    if n:
+        out[0] = np.log10(n) / 5.0
+    if orf.found:
+        out[1] = (orf.start - 1) / n
+        out[2] = (n - orf.end) / n
+        last = orf.end - 3 if orf.three_prime_complete else orf.end
+        codons = codes[orf.start - 1 : last - 2 : 3].astype(np.int64)
+        ok = (codons[:-1] < NO_CODON) & (codons[1:] < NO_CODON)
+        pairs = (codons[:-1] * 64 + codons[1:])[ok]
+        if pairs.size:
+            out[4] = table[pairs].sum() / pairs.size
+    stops = np.flatnonzero((codes == STOP_CODONS[0]) | (codes == STOP_CODONS[1]) | (codes == STOP_CODONS[2]))
+    if n:
+        out[3] = _longest_open_frame(n, stops).length / n
+    for i, base in enumerate((1, 2, 3, 4)):
+        at = [int((tokens[frame::3] == base).sum()) for frame in range(3)]
+        out[5 + i] = max(at) / (min(at) + 1)
+        out[9 + i] = sum(at) / n if n else 0.0

@@ -31,6 +31,15 @@ Conventions used throughout:
 * Hand-made features (``FEATURE_NAMES``) are computed on the whole transcript: ORF
   length, coverage and completeness; k-mer frequencies (k = 2..4); codon usage,
   amino-acid composition and in-frame hexamer (codon-pair) frequencies of the ORF.
+* Version 4 searches ORFs as version 1 (ATG only) and adds ``V4_FEATURES`` after them
+  (:func:`feature_names`): the transcript's length, the ORF's 5' and 3' UTR shares,
+  the share of the longest frame open to the 5' end (what a fragment's real frame
+  looks like), the ORF's hexamer score and Fickett-style position statistics. The
+  hexamer score is the mean, over the ORF's in-frame hexamers, of a log-ratio table
+  learned from the model's own training data (coding ORFs against non-coding ones,
+  :func:`hexamer_log_ratios`) and stored in its card, so it is species-specific by
+  construction. The table's values are multiples of ``1 / HEXAMER_SCALE``: their sums
+  are exact in any order, so the batch encoder and the reference agree bit for bit.
 * The model sees one window of ``nuc_len`` nucleotides, the same for every branch: the
   whole transcript when it fits, otherwise the window centred on the longest ORF
   (centred on the transcript when it has no ORF), shifted to stay inside it. The
@@ -46,14 +55,18 @@ import numpy as np
 # Raised whenever the encoding or the feature set changes: a model records the version
 # it was trained with, and the loader refuses a model of another version.
 ENCODING_VERSION = 3
-# Versions this rnaigloo can still encode for; they differ only in the ORF search:
-# 1 ATG only, 2 a 5'-open frame wins when longer, 3 when OPEN_FRAME_MARGIN times longer.
-ENCODING_VERSIONS = (1, 2, 3)
+# Versions this rnaigloo can still encode for. 1-3 differ only in the ORF search: 1 ATG
+# only, 2 a 5'-open frame wins when longer, 3 when OPEN_FRAME_MARGIN times longer; 4
+# searches as 1 and adds V4_FEATURES, with a hexamer table stored in the model.
+ENCODING_VERSIONS = (1, 2, 3, 4)
 # Version 3: how many times longer than the longest ATG ORF a 5'-open frame must be to win
 # (chosen on the validation split, benchmarks/TUNING.md).
 OPEN_FRAME_MARGIN = 1.5
 # The ORF search of each version: (5'-open frames considered, margin they must win by).
-ORF_SEARCH = {1: (False, 1.0), 2: (True, 1.0), 3: (True, OPEN_FRAME_MARGIN)}
+ORF_SEARCH = {1: (False, 1.0), 2: (True, 1.0), 3: (True, OPEN_FRAME_MARGIN), 4: (False, 1.0)}
+# Versions whose features end with V4_FEATURES, and need a hexamer table.
+TABLE_VERSIONS = (4,)
+HEXAMER_SCALE = 1024  # hexamer table values are multiples of 1 / HEXAMER_SCALE
 
 NUC_ALPHABET = "ACGTN"
 AA_ALPHABET = "ACDEFGHIKLMNPQRSTVWY"
@@ -101,7 +114,59 @@ FEATURE_NAMES: tuple[str, ...] = (
     + tuple(f"aa_{a}" for a in AA_ALPHABET + "X")
     + tuple(f"hexamer_{i}" for i in range(4096))
 )
-N_FEATURES = len(FEATURE_NAMES)
+N_FEATURES = len(FEATURE_NAMES)  # versions 1-3
+
+# Version 4's features after FEATURE_NAMES (their values: rnaigloo.encoding.reference).
+V4_FEATURES: tuple[str, ...] = (
+    "transcript_log10_length",  # log10(length) / 5
+    "orf_utr5_share",  # bases before the ORF / length (0 without an ORF)
+    "orf_utr3_share",  # bases after the ORF / length (0 without an ORF)
+    "open_frame_share",  # the longest frame open to the 5' end, to its first stop / length
+    "hexamer_score",  # mean table value over the ORF's in-frame hexamers (0 without any)
+) + tuple(f"position_{b}" for b in "ACGT") + tuple(f"content_{b}" for b in "ACGT")
+# position_X: max / (min + 1) of the counts of X at the three codon positions (frames
+# 1, 2, 3 of the whole transcript), Fickett's position asymmetry; content_X: X / length.
+
+
+def feature_names(version: int) -> tuple[str, ...]:
+    """The hand-made features of encoding ``version``, in order."""
+    return FEATURE_NAMES + V4_FEATURES if version in TABLE_VERSIONS else FEATURE_NAMES
+
+
+def n_features(version: int) -> int:
+    """How many hand-made features encoding ``version`` has."""
+    return len(feature_names(version))
+
+
+def hexamer_log_ratios(coding_counts: np.ndarray, noncoding_counts: np.ndarray) -> np.ndarray:
+    """The hexamer table: ``log(p_coding / p_noncoding)`` of each of the 4,096 in-frame
+    hexamers, from add-one counts, rounded to multiples of ``1 / HEXAMER_SCALE`` (float64)."""
+    counts = np.stack([np.asarray(coding_counts, dtype=np.float64), np.asarray(noncoding_counts, dtype=np.float64)])
+    if counts.shape != (2, 4096):
+        raise ValueError(f"hexamer counts must have 4096 entries per class, found {counts.shape[1:]}")
+    freqs = (counts + 1) / (counts + 1).sum(axis=1, keepdims=True)
+    return np.round(np.log(freqs[0] / freqs[1]) * HEXAMER_SCALE) / HEXAMER_SCALE
+
+
+def check_hexamer_table(table, version: int) -> np.ndarray | None:
+    """The hexamer table a version needs, as float64 (None for versions without one).
+
+    Raises:
+        ValueError: it is missing, of the wrong size, or not multiples of ``1 / HEXAMER_SCALE``.
+    """
+    if version not in TABLE_VERSIONS:
+        return None
+    if table is None:
+        raise ValueError(f"encoding version {version} needs the model's hexamer table; none was given")
+    try:
+        values = np.asarray(table, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError("the hexamer table must be 4096 numbers") from None
+    if values.shape != (4096,) or not np.isfinite(values).all() or np.abs(values).max(initial=0) > 64:
+        raise ValueError(f"the hexamer table must be 4096 finite numbers within +-64, found shape {values.shape}")
+    if not np.array_equal(np.round(values * HEXAMER_SCALE), values * HEXAMER_SCALE):
+        raise ValueError(f"the hexamer table's values must be multiples of 1/{HEXAMER_SCALE}")
+    return values
 
 
 @dataclass(frozen=True)

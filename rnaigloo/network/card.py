@@ -17,7 +17,7 @@ from typing import Any
 
 from rnaigloo._version import __version__
 from rnaigloo.architecture import ARCHITECTURE_VERSION
-from rnaigloo.encoding.tables import ENCODING_VERSIONS, N_FEATURES
+from rnaigloo.encoding.tables import ENCODING_VERSIONS, check_hexamer_table, n_features
 from rnaigloo.errors import ModelError
 from rnaigloo.io.files import sha256_of
 from rnaigloo.network.config import card_settings, check_threshold, disagreements, resolve_config
@@ -53,13 +53,7 @@ def read_card(path: str | os.PathLike) -> dict[str, Any]:
     for key in ("sha256", "threshold", "config", "encoding", "architecture", "probes"):
         if key not in card:
             raise ModelError(f"model card {cpath} lacks {key!r}")
-    encoding = card["encoding"]
-    if encoding.get("version") not in ENCODING_VERSIONS or encoding.get("n_features") != N_FEATURES:
-        raise ModelError(
-            f"model {path.name} was trained on encoding version {encoding.get('version')} "
-            f"({encoding.get('n_features')} features); this rnaigloo {__version__} reads versions "
-            f"{', '.join(map(str, ENCODING_VERSIONS))} ({N_FEATURES} features): retrain it or use the rnaigloo that made it"
-        )
+    _check_encoding(card["encoding"], path, cpath)
     calibration = card.get("calibration", {})
     temperature = calibration.get("temperature", 1.0) if isinstance(calibration, dict) else None
     if not isinstance(temperature, (int, float)) or isinstance(temperature, bool) or not 0 < temperature < 1e6:
@@ -77,6 +71,22 @@ def read_card(path: str | os.PathLike) -> dict[str, Any]:
         )
     _check_card_values(card, path, cpath)
     return card
+
+
+def _check_encoding(encoding: Any, path: Path, cpath: Path) -> None:
+    """The card's encoding is one this rnaigloo reads, with its feature count and hexamer table."""
+    version = encoding.get("version") if isinstance(encoding, dict) else None
+    if version not in ENCODING_VERSIONS or encoding.get("n_features") != n_features(version):
+        known = ", ".join(f"{v} ({n_features(v)} features)" for v in ENCODING_VERSIONS)
+        found = encoding.get("n_features") if isinstance(encoding, dict) else None
+        raise ModelError(
+            f"model {path.name} was trained on encoding version {version} ({found} features); this "
+            f"rnaigloo {__version__} reads versions {known}: retrain it or use the rnaigloo that made it"
+        )
+    try:
+        check_hexamer_table(encoding.get("hexamer_table"), version)
+    except ValueError as err:
+        raise ModelError(f"model card {cpath}: {err}; was the card edited? Restore it or retrain") from None
 
 
 def _check_card_values(card: dict[str, Any], path: Path, cpath: Path) -> None:

@@ -47,6 +47,16 @@ class LoadedModel:
         return int(self.card["encoding"]["version"])
 
     @property
+    def hexamer_table(self) -> np.ndarray | None:
+        """The model's hexamer table (float64), for the encodings that have one; else None."""
+        table = self.card["encoding"].get("hexamer_table")
+        return None if table is None else np.asarray(table, dtype=np.float64)
+
+    @property
+    def n_features(self) -> int:
+        return int(self.card["encoding"]["n_features"])
+
+    @property
     def temperature(self) -> float:
         """The calibration temperature (1.0 when the card has none)."""
         return float(self.card.get("calibration", {}).get("temperature", 1.0))
@@ -70,7 +80,7 @@ class LoadedModel:
                 raise ModelError(f"cannot load {self.path} as a Keras model: {first}") from None
             probes.verify(
                 self.card,
-                lambda seqs: keras_scores(self._keras, self.config, seqs, self.encoding_version),
+                lambda seqs: keras_scores(self._keras, self.config, seqs, self.encoding_version, self.hexamer_table),
                 self.path.name,
                 "TensorFlow",
             )
@@ -85,7 +95,7 @@ class LoadedModel:
             network = load_numpy_network(self.path, self.config)
             probes.verify(
                 self.card,
-                lambda seqs: numpy_scores(network, self.config, seqs, self.encoding_version),
+                lambda seqs: numpy_scores(network, self.config, seqs, self.encoding_version, self.hexamer_table),
                 self.path.name,
                 "NumPy",
             )
@@ -99,18 +109,19 @@ class LoadedModel:
 
 
 def keras_scores(
-    model: Any, config: dict[str, Any], sequences: list[str], version: int = ENCODING_VERSION
+    model: Any, config: dict[str, Any], sequences: list[str], version: int = ENCODING_VERSION, table=None
 ) -> np.ndarray:
     """Scores of plain sequences by a Keras model (float32, no mixed precision, no calibration)."""
-    inputs = encode_sequences(sequences, config["nuc_len"], config["prot_len"], version).model_inputs()
+    inputs = encode_sequences(sequences, config["nuc_len"], config["prot_len"], version, table).model_inputs()
     return np.asarray(model(inputs, training=False), dtype=np.float64).reshape(-1)
 
 
 def numpy_scores(
-    network: Any, config: dict[str, Any], sequences: list[str], version: int = ENCODING_VERSION
+    network: Any, config: dict[str, Any], sequences: list[str], version: int = ENCODING_VERSION, table=None
 ) -> np.ndarray:
     """Scores of plain sequences by the NumPy engine (no calibration)."""
-    return network.predict(encode_sequences(sequences, config["nuc_len"], config["prot_len"], version).model_inputs())
+    batch = encode_sequences(sequences, config["nuc_len"], config["prot_len"], version, table)
+    return network.predict(batch.model_inputs())
 
 
 def load_model(path: str | os.PathLike | None = None) -> LoadedModel:

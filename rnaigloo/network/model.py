@@ -26,13 +26,14 @@ from rnaigloo.network.igloo import igloo_branch
 __all__ = ["DEFAULT_CONFIG", "build_model", "resolve_config"]
 
 
-def build_model(config: dict[str, Any]) -> keras.Model:
-    """Build the (uncompiled) network described by ``config``."""
+def build_model(config: dict[str, Any], n_features: int = N_FEATURES) -> keras.Model:
+    """Build the (uncompiled) network described by ``config``, reading ``n_features``
+    hand-made features (:func:`rnaigloo.encoding.tables.n_features` of its encoding)."""
     c = resolve_config(config)
     seed = c["seed"]
     nuc_in = keras.Input((c["nuc_len"],), dtype="int32", name=arch.NUCLEOTIDES)
     prot_in = keras.Input((c["prot_len"],), dtype="int32", name=arch.PROTEINS)
-    feat_in = keras.Input((N_FEATURES,), dtype="float32", name=arch.FEATURES)
+    feat_in = keras.Input((n_features,), dtype="float32", name=arch.FEATURES)
 
     nuc = _sequence_branch(nuc_in, c, arch.BRANCHES[0], N_NUC_TOKENS, seed)
     prot = _sequence_branch(prot_in, c, arch.BRANCHES[1], N_AA_TOKENS, seed + 1000)

@@ -48,7 +48,8 @@ def save_model(model, path: str | os.PathLike, card: dict[str, Any]) -> dict[str
     if path.suffix != ".keras":
         raise ModelError(f"model file name must end in .keras, found {path.name!r}")
     version = card.get("encoding", {}).get("version", ENCODING_VERSION)
-    probe_entry = probes.card_entry(lambda seqs: keras_scores(model, card["config"], seqs, version))
+    table = card.get("encoding", {}).get("hexamer_table")
+    probe_entry = probes.card_entry(lambda seqs: keras_scores(model, card["config"], seqs, version, table))
     with atomic_path(path, suffix=".keras") as tmp:
         model.save(tmp)
         full = {

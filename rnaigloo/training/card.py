@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from rnaigloo.encoding.tables import ENCODING_VERSION, N_FEATURES
+from rnaigloo.encoding.tables import ENCODING_VERSION, TABLE_VERSIONS, n_features
 from rnaigloo.io.files import save_figure
 from rnaigloo.io.labelled import LabelledData
 
@@ -57,8 +57,13 @@ def model_card(
     validation_metrics: dict[str, Any],
     versions: dict[str, str],
     encoding: int = ENCODING_VERSION,
+    hexamer_table: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """The model card (before :func:`rnaigloo.network.saving.save_model` adds the file's hash)."""
+    described: dict[str, Any] = {"version": encoding, "n_features": n_features(encoding)}
+    if encoding in TABLE_VERSIONS:
+        described["hexamer_table"] = [float(v) for v in hexamer_table]
+        described["hexamer_table_from"] = "in-frame hexamers of the longest ORFs of this run's training rows (not validation)"
     return {
         "name": name,
         "rnaigloo_version": versions["rnaigloo"],
@@ -66,7 +71,7 @@ def model_card(
         "threshold": threshold,
         "threshold_rule": "maximum MCC on the validation set",
         "config": config,
-        "encoding": {"version": encoding, "n_features": N_FEATURES},
+        "encoding": described,
         "training_data": data,
         "training": training,
         "validation_metrics": validation_metrics,

@@ -12,7 +12,7 @@ from rnaigloo.training.augment import crop_flanks, random_piece
 
 def make_dataset(
     enc, y, idx, weights, batch_size, seed, epochs, first_epoch, sequences=None, augment=0.0, fragments=0.0,
-    version=ENCODING_VERSION, fragments_from=0, fragment_weight=1.0,
+    version=ENCODING_VERSION, fragments_from=0, fragment_weight=1.0, hexamer_table=None,
 ):  # fmt: skip
     """A tf.data pipeline over the rows ``idx`` of the encoded arrays.
 
@@ -26,7 +26,7 @@ def make_dataset(
     that probability (drawn from the same generator, after cropping's share) it is
     replaced by a window or a 5'/3' truncation (:func:`random_piece`) when it has at least
     ``fragments_from`` nt, and weighs ``fragment_weight`` times its row's weight; the
-    pieces are encoded with encoding ``version``, as the rows were.
+    pieces are encoded with encoding ``version`` (and ``hexamer_table``), as the rows were.
     Validation (``epochs`` None):
     the rows in order, once.
     """
@@ -52,7 +52,7 @@ def make_dataset(
                     where.append(i)
                     ww[i] *= fragment_weight
             if cropped:
-                again = encode_sequences(cropped, nuc.shape[1], prot.shape[1], version)
+                again = encode_sequences(cropped, nuc.shape[1], prot.shape[1], version, hexamer_table)
                 n[where], p[where], f[where] = again.nucleotides, again.proteins, again.features
         return n, p, f, y[rows], ww
 

@@ -29,8 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from rnaigloo.encoding.encoder import encode_sequences
-from rnaigloo.encoding.tables import ENCODING_VERSION
+from rnaigloo.encoding.encoder import encode_sequences, orf_hexamer_counts
+from rnaigloo.encoding.tables import ENCODING_VERSION, TABLE_VERSIONS, hexamer_log_ratios, n_features
 from rnaigloo.errors import InputError
 from rnaigloo.evaluate.metrics import best_mcc_threshold, calibration_summary, compute_metrics
 from rnaigloo.io.files import write_json_atomic
@@ -70,6 +70,7 @@ class _Prepared:
     weighting: dict[str, Any]
     encode_seconds: float
     annotations: list[dict[str, Any]]
+    hexamer_table: np.ndarray | None = None
 
 
 def train(
@@ -163,7 +164,8 @@ def _prepare(coding, noncoding, cfg: dict[str, Any], version: int, settings: Tra
     settings.log(f"read {len(data.labels)} transcripts: {counts[1]} coding, {counts[0]} non-coding")
     train_idx, val_idx = split_validation(data.labels, data.groups, settings.val_fraction, settings.seed)
     t_enc = time.time()
-    enc = encode_sequences(data.sequences, cfg["nuc_len"], cfg["prot_len"], version)
+    table = _hexamer_table(data, train_idx, version, settings.log) if version in TABLE_VERSIONS else None
+    enc = encode_sequences(data.sequences, cfg["nuc_len"], cfg["prot_len"], version, table)
     encode_seconds = time.time() - t_enc
     if not cfg["augment"] and not cfg["fragments"]:
         del data.sequences  # only cropping and pieces need the text again
@@ -171,7 +173,21 @@ def _prepare(coding, noncoding, cfg: dict[str, Any], version: int, settings: Tra
     weights = np.ones(len(y), dtype=np.float32)  # the validation rows are not weighted
     weights[train_idx], weighting = sample_weights(data.labels[train_idx], enc.lengths[train_idx], cfg["length_balance"])
     annotations = [src.summary() for src in (*coding, *noncoding) if isinstance(src, AnnotatedTranscripts)]
-    return _Prepared(data, negatives, train_idx, val_idx, enc, y, weights, weighting, encode_seconds, annotations)
+    return _Prepared(data, negatives, train_idx, val_idx, enc, y, weights, weighting, encode_seconds, annotations, table)
+
+
+def _hexamer_table(data, train_idx: np.ndarray, version: int, log) -> np.ndarray:
+    """The hexamer table of encodings that have one, learned from the training rows only
+    (the validation rows, which choose the epoch and the threshold, are not read)."""
+    rows = np.sort(train_idx)
+    coding = [data.sequences[i] for i in rows if data.labels[i] == 1]
+    noncoding = [data.sequences[i] for i in rows if data.labels[i] == 0]
+    coding_counts, noncoding_counts = orf_hexamer_counts(coding, version), orf_hexamer_counts(noncoding, version)
+    log(
+        f"hexamer table from {len(coding)} coding and {len(noncoding)} non-coding training transcripts "
+        f"({int(coding_counts.sum())} / {int(noncoding_counts.sum())} in-frame ORF hexamers)"
+    )
+    return hexamer_log_ratios(coding_counts, noncoding_counts)
 
 
 def _run_identity(prepared: _Prepared, cfg, version: int, settings: TrainSettings, init, replicas: int) -> dict:
@@ -195,11 +211,12 @@ def _fit(prepared: _Prepared, cfg, version: int, settings: TrainSettings, placem
     steps = math.ceil(len(p.train_idx) / global_batch)
     ckpt = checkpoint_dir(output)
     with placement.strategy.scope():  # the model's variables live on the replicas
-        model, state = _model_and_state(cfg, steps, ckpt, fingerprint, s.resume, s.log, init)
+        model, state = _model_and_state(cfg, version, steps, ckpt, fingerprint, s.resume, s.log, init)
     train_ds = make_dataset(
         p.enc, p.y, p.train_idx, p.weights, global_batch, s.seed, s.epochs, state["epoch"],
         sequences=getattr(p.data, "sequences", None), augment=cfg["augment"], fragments=cfg["fragments"],
         version=version, fragments_from=cfg["fragments_from"], fragment_weight=cfg["fragment_weight"],
+        hexamer_table=p.hexamer_table,
     )  # fmt: skip
     val_ds = make_dataset(p.enc, p.y, p.val_idx, None, global_batch, s.seed, None, 0)
     from rnaigloo.training.callbacks import Checkpointer  # imports Keras: only now, after the checks
@@ -249,9 +266,9 @@ def _finish(model, state, prepared: _Prepared, cfg, version: int, settings: Trai
     versions = library_versions()
     if init is not None:
         training["init_from"] = init.summary
-    card = model_card(output.stem, cfg, threshold, summary, training, val_metrics, versions, version)
+    card = model_card(output.stem, cfg, threshold, summary, training, val_metrics, versions, version, p.hexamer_table)
     card["calibration"] = calibration_summary(y_val, raw_val_scores, val_scores, temperature, threshold)
-    card = save_model(_without_optimizer(model, cfg), output, card)
+    card = save_model(_without_optimizer(model, cfg, version), output, card)
     return card, summary, training, val_metrics, versions
 
 
@@ -271,7 +288,9 @@ def _encoding_version(encoding: int | None, init) -> int:
     return init.encoding_version
 
 
-def _model_and_state(cfg: dict[str, Any], steps: int, ckpt: Path, fingerprint: str, resume: bool, log, init=None):
+def _model_and_state(
+    cfg: dict[str, Any], version: int, steps: int, ckpt: Path, fingerprint: str, resume: bool, log, init=None
+):
     """The compiled model and training state: from the checkpoint when resuming, else new.
 
     Raises:
@@ -289,7 +308,7 @@ def _model_and_state(cfg: dict[str, Any], steps: int, ckpt: Path, fingerprint: s
         log(f"no checkpoint at {ckpt}; starting from the beginning")
     if ckpt.exists():
         shutil.rmtree(ckpt)
-    model = build_model(cfg)
+    model = build_model(cfg, n_features(version))
     if init is not None:
         model.set_weights(init.weights)
         log(f"starting from the weights of {init.summary['model']}")
@@ -305,11 +324,11 @@ def _model_and_state(cfg: dict[str, Any], steps: int, ckpt: Path, fingerprint: s
     return model, state
 
 
-def _without_optimizer(model, cfg: dict[str, Any]):
+def _without_optimizer(model, cfg: dict[str, Any], version: int):
     """The same network, uncompiled: the shipped file needs no optimizer state (a third of its size)."""
     from rnaigloo.network.model import build_model
 
-    clean = build_model(cfg)
+    clean = build_model(cfg, n_features(version))
     clean.set_weights(model.get_weights())
     return clean
 
