@@ -9,7 +9,10 @@ Candidates (each computed on the transcript and its longest ATG ORF, 0.1's searc
   asymmetry of its use over the three codon positions (max / (min + 1)) and its
   content (8 values; Fickett's published lookup table is not used, the regression
   weighs them);
-* ``utr``: the ORF's 5' and 3' UTR shares of the transcript.
+* ``utr``: the ORF's 5' and 3' UTR shares of the transcript;
+* ``protein``: properties of the ORF's protein, as CPC2 and LncDC use them (Biopython's
+  ``ProteinAnalysis``): isoelectric point, instability index, hydropathy (GRAVY) and
+  aromaticity (residues other than the 20 standard ones left out; 0 without a protein).
 
 On each development set it reports the feature's AUROC alone (its better direction) and
 the 5-fold cross-validated AUROC of a logistic regression on the network's logit, with
@@ -20,7 +23,7 @@ ranking information, not what a network trained with it would reach.
 
 Usage (after ``run.py prepare`` and ``run.py train r01 r02``)::
 
-    python benchmarks/bisect/features.py    # writes benchmarks/bisect/features.{md,json}
+    python benchmarks/bisect/features.py [--networks r01 r02 ...]  # writes features.{md,json}
 """
 
 from __future__ import annotations
@@ -87,7 +90,7 @@ def hexamer_table(coding: list[str], noncoding: list[str]) -> np.ndarray:
 
 
 def features(seqs: list[str], table: np.ndarray) -> dict[str, np.ndarray]:
-    hexamer, position, utr = [], [], []
+    hexamer, position, utr, protein = [], [], [], []
     for s in seqs:
         tokens, orf = orf_of(s)
         hexes = orf_hexamers(tokens, orf)
@@ -99,7 +102,25 @@ def features(seqs: list[str], table: np.ndarray) -> dict[str, np.ndarray]:
         position.append(row)
         n = max(len(tokens), 1)
         utr.append([(orf.start - 1) / n, (len(tokens) - orf.end) / n] if orf.found else [1.0, 1.0])
-    return {"hexamer": np.array(hexamer)[:, None], "position": np.array(position), "utr": np.array(utr)}
+        protein.append(protein_properties(s, orf))
+    return {"hexamer": np.array(hexamer)[:, None], "position": np.array(position), "utr": np.array(utr),
+            "protein": np.array(protein)}  # fmt: skip
+
+
+def protein_properties(seq: str, orf) -> list[float]:
+    """Isoelectric point, instability index, GRAVY and aromaticity of the ORF's protein."""
+    from Bio.SeqUtils.ProtParam import ProteinAnalysis
+
+    from rnaigloo.encoding.translation import codon_codes, nucleotide_tokens, translate_orf
+
+    protein = "".join(a for a in translate_orf(codon_codes(nucleotide_tokens(seq)), orf) if a in AMINO_ACIDS)
+    if not protein:
+        return [0.0, 0.0, 0.0, 0.0]
+    pa = ProteinAnalysis(protein)
+    return [pa.isoelectric_point(), pa.instability_index(), pa.gravy(), pa.aromaticity()]
+
+
+AMINO_ACIDS = set("ACDEFGHIKLMNPQRSTVWY")
 
 
 def cv_auroc(x: np.ndarray, y: np.ndarray) -> float:
@@ -118,6 +139,11 @@ def cv_auroc(x: np.ndarray, y: np.ndarray) -> float:
 
 
 def main() -> None:
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--networks", nargs="+", default=list(NETWORKS), help="bisection runs (seed 42) to probe")
+    networks = ap.parse_args().networks
     from run import score_model  # benchmarks/species/run.py, on the path bisect/run.py set
     from sklearn.metrics import roc_auc_score
 
@@ -137,7 +163,7 @@ def main() -> None:
         for fname, values in feats.items():
             alone = cv_auroc(values, y) if values.shape[1] > 1 else float(roc_auc_score(y, values[:, 0]))
             row[f"{fname} alone"] = max(alone, 1 - alone) if values.shape[1] == 1 else alone
-        for net in NETWORKS:
+        for net in networks:
             scores, _, _ = score_model(str(model_path(net, 42)), seqs)
             logit = np.log(np.clip(scores, 1e-7, 1 - 1e-7) / np.clip(1 - scores, 1e-7, 1)).astype(np.float64)[:, None]
             row[f"{net}"] = float(roc_auc_score(y, scores))
