@@ -106,6 +106,9 @@ RUNS: dict[str, tuple[str, dict]] = {
         "0.2's recipe, fragments 0.15, encoding 4, 30 epochs, patience 4",
         _moved(V02, fragments=0.15, encoding=4, epochs=30, patience=4),
     ),
+    # a model for complete transcripts: 0.1's recipe with the species data, without and
+    # with encoding 4 (the partner of a pieces-trained model in a routed pair)
+    "r01-species-enc4": ("0.1's recipe, species data, encoding 4", _moved(V01, data="species", encoding=4)),
 }
 
 
