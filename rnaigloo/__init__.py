@@ -3,7 +3,7 @@
 Python API::
 
     from rnaigloo import Classifier, read_fasta
-    clf = Classifier.load()              # the bundled model; or Classifier.load("my.keras")
+    clf = Classifier.load()              # the bundled default (a model pair); or Classifier.load("my.keras")
     for pred in clf.predict(read_fasta("transcripts.fa")):
         print(pred.record.id, pred.score, pred.coding)
 

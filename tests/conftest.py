@@ -74,10 +74,11 @@ def tiny_model(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def model_file(tmp_path_factory) -> Path:
-    """A copy of the bundled model and its card in a private directory (no training needed)."""
-    from rnaigloo.network.paths import card_path, default_model_path
+    """A copy of a bundled network (``multispecies``) and its card in a private directory
+    (no training needed)."""
+    from rnaigloo.network.paths import card_path, resolve_model
 
-    src = default_model_path()
+    src = resolve_model("multispecies")
     out = tmp_path_factory.mktemp("bundled") / src.name
     shutil.copyfile(src, out)
     shutil.copyfile(card_path(src), card_path(out))

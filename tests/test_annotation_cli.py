@@ -94,10 +94,13 @@ def test_init_from_resolves_the_bundled_model_by_name():
     from rnaigloo.network.paths import default_model_path
     from rnaigloo.training.start import model_path
 
-    assert model_path("multispecies") == default_model_path()
+    assert model_path("multispecies") == default_model_path().with_name("multispecies.keras")
+    assert model_path("complete") == default_model_path().with_name("complete.keras")
     assert model_path("human") == default_model_path().with_name("human.keras")
-    with pytest.raises(InputError, match="bundled: human, multispecies"):
+    with pytest.raises(InputError, match="bundled: complete, default, human, multispecies"):
         model_path("no_such_model")
+    with pytest.raises(InputError, match="default is a model pair .* complete .* or multispecies"):
+        model_path("default")  # the bundled default is a pair: fine-tuning starts from one of its networks
 
 
 def _train(tmp_path, name, *args):

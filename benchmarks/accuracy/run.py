@@ -82,10 +82,11 @@ def update_card(model: str | None, y: np.ndarray, scores: np.ndarray, threshold:
     from rnaigloo.evaluate.metrics import compute_metrics
     from rnaigloo.io.files import write_json_atomic
     from rnaigloo.network.card import read_card
-    from rnaigloo.network.paths import card_path, default_model_path
+    from rnaigloo.network.pair import read_pair
+    from rnaigloo.network.paths import card_path, default_model_path, is_pair_path
 
     path = Path(model) if model else default_model_path()
-    card = read_card(path)
+    card = read_pair(path).data if is_pair_path(path) else read_card(path)
     by_length = {}
     for label, lo, hi in BINS:
         mask = (lengths >= lo) & (lengths < hi)
@@ -96,7 +97,7 @@ def update_card(model: str | None, y: np.ndarray, scores: np.ndarray, threshold:
         "reproduced by benchmarks/accuracy/run.py.",
         "by_length": by_length,
     }
-    write_json_atomic(card_path(path), card)
+    write_json_atomic(path if is_pair_path(path) else card_path(path), card)
 
 
 def main() -> None:

@@ -11,25 +11,46 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
 
-from rnaigloo.encoding.encoder import EncodedBatch
 from rnaigloo.encoding.tables import Orf
 from rnaigloo.io.fasta import Record
 
 ScoredBatch = tuple[list[Record], np.ndarray, list[Orf]]
 
 
+@dataclass(frozen=True)
+class Prediction:
+    """The verdict on one record."""
+
+    record: Record
+    score: float
+    coding: bool
+    orf: Orf
+
+
 class BatchScorer(Protocol):
-    """What scores batches (a :class:`rnaigloo.classify.classifier.Classifier`)."""
+    """What scores batches (a :class:`rnaigloo.classify.classifier.Classifier`, or a
+    :class:`rnaigloo.classify.routing.RoutedClassifier`)."""
 
-    def encode(self, sequences: list[str]) -> EncodedBatch: ...
+    def encode(self, sequences: list[str]) -> Any: ...
 
-    def score_batch(self, batch: EncodedBatch) -> np.ndarray: ...
+    def score_batch(self, batch: Any) -> np.ndarray: ...
 
     def score_sequences(self, sequences: list[str]) -> tuple[np.ndarray, list[Orf]]: ...
+
+
+def predictions(
+    scorer: BatchScorer, records: Iterable[Record], batch_size: int, threshold: float, workers: int = 1, debug: bool = False
+) -> Iterator[Prediction]:
+    """One prediction per record, in input order, streaming (see :func:`scored_batches`);
+    coding when the score is at or above ``threshold``."""
+    for records_batch, scores, orfs in scored_batches(scorer, records, batch_size, workers, debug):
+        for rec, score, orf in zip(records_batch, scores, orfs):
+            yield Prediction(rec, float(score), bool(score >= threshold), orf)
 
 
 def scored_batches(
@@ -50,7 +71,7 @@ def scored_batches(
 
         return scored_in_workers(scorer.score_sequences, workers, batches, debug)
     encoded = ((batch, scorer.encode([r.sequence for r in batch])) for batch in batches)
-    return ((recs, scorer.score_batch(enc), enc.orfs) for recs, enc in prefetch(encoded))
+    return ((recs, scorer.score_batch(enc), enc.orfs) for recs, enc in prefetch(encoded))  # every batch has .orfs
 
 
 def record_batches(records: Iterable[Record], size: int) -> Iterator[list[Record]]:

@@ -9,27 +9,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from rnaigloo.classify.batches import scored_batches
+from rnaigloo.classify.batches import Prediction, predictions
 from rnaigloo.encoding.encoder import EncodedBatch, encode_sequences
 from rnaigloo.encoding.tables import Orf
 from rnaigloo.errors import ModelError
 from rnaigloo.io.fasta import Record
 from rnaigloo.network.calibration import apply_temperature
 
-
-@dataclass(frozen=True)
-class Prediction:
-    """The verdict on one record."""
-
-    record: Record
-    score: float
-    coding: bool
-    orf: Orf
+if TYPE_CHECKING:
+    from rnaigloo.classify.routing import RoutedClassifier
 
 
 ENGINES = ("numpy", "tensorflow")
@@ -78,6 +70,7 @@ class Classifier:
         if len(tables) > 1:
             raise ModelError("ensemble members must share their hexamer table (they were trained on other data)")
         self.models = list(models)
+        self.sources = [str(m.path) for m in self.models]  # what evaluate names as the model(s)
         self.nuc_len, self.prot_len, self.encoding_version = shapes.pop()
         self.hexamer_table = self.models[0].hexamer_table
         self.temperatures = [m.temperature for m in self.models]
@@ -89,10 +82,7 @@ class Classifier:
             self.threshold = check_threshold(threshold, "threshold")
         self.engine = engine
         self.debug = debug
-        from rnaigloo.runtime.resources import available_cores
-
-        # never more processes than CPUs to run them (affinity and cgroup quota)
-        self.workers = min(max(1, int(workers)), available_cores()) if engine == "numpy" else 1
+        self.workers = self.capped_workers(workers)
         if engine == "numpy":
             # loaded and probed here, once: worker processes get these networks (no file is
             # read again), and a broken model file fails here in one line before any starts
@@ -116,20 +106,59 @@ class Classifier:
         mixed_precision: bool = False,
         workers: int = 1,
         debug: bool = False,
-    ) -> Classifier:
-        """Load models from ``paths`` (the bundled model when empty or None).
+    ) -> Classifier | RoutedClassifier:
+        """Load models from ``paths`` (the bundled default, a model pair, when empty or None).
 
         Args:
             paths: a ``.keras`` file or a list of them (an ensemble), each with its card
-                beside it.
+                beside it; or one model pair (``NAME.pair.json``, or a bundled pair's
+                name), which gives a :class:`rnaigloo.classify.routing.RoutedClassifier`.
             threshold, engine, mixed_precision, workers, debug: see the class.
+
+        Raises:
+            ModelError: a model or pair that cannot be used, or a pair in an ensemble.
         """
         from rnaigloo.network.loading import load_model
+        from rnaigloo.network.paths import default_model_path, is_pair_path, resolve_model
 
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]
-        loaded = [load_model(p) for p in paths] if paths else [load_model(None)]
-        return cls(loaded, threshold, engine, mixed_precision, workers, debug)
+        resolved = [resolve_model(p) for p in paths] if paths else [default_model_path()]
+        pairs = [p for p in resolved if is_pair_path(p)]
+        if pairs and len(resolved) > 1:
+            raise ModelError(
+                f"{pairs[0].name} is a model pair and cannot be part of an ensemble: give it alone, or give "
+                "single networks (.keras) to average"
+            )
+        if pairs:
+            return cls._load_pair(pairs[0], threshold, engine, mixed_precision, workers, debug)
+        return cls([load_model(p) for p in resolved], threshold, engine, mixed_precision, workers, debug)
+
+    @classmethod
+    def _load_pair(cls, path, threshold, engine, mixed_precision, workers, debug) -> RoutedClassifier:
+        """A model pair: each network checked (its card, and against the pair), one classifier each."""
+        from rnaigloo.classify.routing import RoutedClassifier
+        from rnaigloo.network.loading import load_model
+        from rnaigloo.network.pair import MEMBERS, check_member, read_pair
+
+        spec = read_pair(path)
+        members = {}
+        for role in MEMBERS:
+            model = load_model(spec.members[role])
+            check_member(spec, role, model.card)
+            members[role] = cls([model], None, engine, mixed_precision, 1, debug)
+        if threshold is not None:
+            from rnaigloo.network.config import check_threshold
+
+            threshold = check_threshold(threshold, "threshold")
+        return RoutedClassifier(spec, members, threshold, members["complete"].capped_workers(workers), debug)
+
+    def capped_workers(self, workers: int) -> int:
+        """Worker processes for this engine: never more than the CPUs available (affinity and
+        cgroup quota), one with the TensorFlow engine (it has its own thread pools)."""
+        from rnaigloo.runtime.resources import available_cores
+
+        return min(max(1, int(workers)), available_cores()) if self.engine == "numpy" else 1
 
     def _numpy_predict(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
         return self._calibrated_mean([net.predict(inputs) for net in self._networks])
@@ -164,7 +193,4 @@ class Classifier:
         ahead of scoring; with several, batches are encoded and scored in worker
         processes, a few batches ahead of the reader. Memory stays bounded either way.
         """
-        scored = scored_batches(self, records, batch_size, self.workers, self.debug)
-        for records_batch, scores, orfs in scored:
-            for rec, score, orf in zip(records_batch, scores, orfs):
-                yield Prediction(rec, float(score), bool(score >= self.threshold), orf)
+        return predictions(self, records, batch_size, self.threshold, self.workers, self.debug)

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
 from rnaigloo.classify.classifier import Classifier
+from rnaigloo.classify.routing import RoutedClassifier
 from rnaigloo.classify.writers import cds_entry, protein_entry, tsv_header, tsv_row
 from rnaigloo.io.fasta import Record, read_many
 from rnaigloo.io.files import atomic_output, check_outputs, is_stdout, optional_output, require_inputs
-from rnaigloo.network.paths import model_files
+from rnaigloo.network.loading import model_files
 from rnaigloo.progress import RecordProgress
 from rnaigloo.runtime.resources import capped_threads, keep_freed_memory, limit_numpy_threads
 
@@ -103,7 +104,7 @@ def load_classifier(
     threads: int | None,
     debug: bool,
     log: Callable[[str], None],
-) -> Classifier:
+) -> Classifier | RoutedClassifier:
     """The classifier of ``classify`` and ``evaluate``, this process's threads set for its engine.
 
     The TensorFlow engine gets ``threads`` thread pools; the NumPy engine one BLAS
@@ -121,7 +122,7 @@ def load_classifier(
 
 
 def classify_to_files(
-    classifier: Classifier,
+    classifier: Classifier | RoutedClassifier,
     records: Iterable[Record],
     out: str | os.PathLike | None,
     stdout: IO[str],

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from rnaigloo.encoding.translation import codon_codes, nucleotide_tokens, translate_orf
 
 if TYPE_CHECKING:
-    from rnaigloo.classify.classifier import Prediction
+    from rnaigloo.classify.batches import Prediction
 
 TSV_COLUMNS = (
     "sequence_name",

@@ -14,6 +14,7 @@ from rnaigloo._version import __version__
 from rnaigloo.cli.options import (
     BUNDLED,
     CONTEXT,
+    NETWORKS,
     annotated,
     annotation_options,
     batch_size_option,
@@ -52,8 +53,8 @@ def cli(ctx: click.Context) -> None:
 @annotation_options
 @click.option("-o", "--output", default="-", metavar="FILE", help="Output TSV ('-' for stdout).")
 @models_option(
-    f"A .keras model (its .card.json beside it) or a bundled model's name: {BUNDLED}; repeat to average an "
-    "ensemble [default: multispecies]."
+    f"A .keras model (its .card.json beside it), a model pair (.pair.json) or a bundled model's name: {BUNDLED}; "
+    "repeat to average an ensemble of single networks [default: default]."
 )
 @click.option("-p", "--protein-fasta", metavar="FILE", help="Write the proteins of transcripts called coding (FASTA).")
 @click.option("--cds-fasta", metavar="FILE", help="Write the ORFs (CDS) of transcripts called coding (FASTA).")
@@ -153,7 +154,7 @@ def classify(
 @click.option(
     "--init-from",
     metavar="MODEL",
-    help="Start from a trained model's weights and settings (a .keras path, or a bundled model's name: multispecies, human).",
+    help=f"Start from a trained model's weights and settings (a .keras path, or a bundled network's name: {NETWORKS}).",
 )
 @click.option("-o", "--output", required=True, metavar="MODEL.keras", help="Model file to write; its card and report go beside it.")
 @click.option("--epochs", type=click.IntRange(min=1), default=30, help="Most epochs to run.")
@@ -251,7 +252,7 @@ def train(
 @cli.command(context_settings=CONTEXT, short_help="Measure a model on labelled transcripts (MCC, AUROC, ...).")
 @click.option("--coding", multiple=True, required=True, metavar="FASTA", help="Known protein-coding transcripts (repeatable).")
 @click.option("--noncoding", multiple=True, required=True, metavar="FASTA", help="Known non-coding transcripts (repeatable).")
-@models_option("Model(s) to evaluate: paths or bundled names (multispecies, human); repeat for an ensemble [default: multispecies].")
+@models_option("Model(s) to evaluate: paths or bundled names (default, complete, multispecies, human); repeat for an ensemble of single networks [default: default].")
 @threshold_option("Decision threshold [default: the model's].")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON instead of a table.")
 @click.option("--plot", metavar="FILE.png", help="Write ROC, precision-recall and reliability curves (threshold marked) to this PNG.")
@@ -280,7 +281,7 @@ def evaluate(
     from rnaigloo.classify.job import load_classifier
     from rnaigloo.evaluate.measure import check_evaluate_outputs, evaluate_files
     from rnaigloo.io.files import require_inputs
-    from rnaigloo.network.paths import model_files
+    from rnaigloo.network.loading import model_files
 
     require_inputs(coding + noncoding)
     check_evaluate_outputs(coding, noncoding, plot, model_files(models))
@@ -290,7 +291,7 @@ def evaluate(
 
 
 @cli.command("model-info", context_settings=CONTEXT, short_help="Show a model's card (threshold, data, metrics).")
-@click.option("-m", "--model", default=None, metavar="MODEL", help="A .keras model or a bundled model's name (multispecies, human) [default: multispecies].")
+@click.option("-m", "--model", default=None, metavar="MODEL", help="A .keras model, a model pair (.pair.json) or a bundled model's name (default, complete, multispecies, human) [default: default].")
 @click.option("--markdown", is_flag=True, help="Print the card as Markdown tables.")
 @click.option("--json", "as_json", is_flag=True, help="Print the card as JSON.")
 @common
@@ -303,16 +304,29 @@ def model_info(ctx: click.Context, model: str | None, markdown: bool, as_json: b
     """
     stdout, _ = streams(ctx, debug)
     from rnaigloo.network.card import card_markdown, card_summary, read_card
-    from rnaigloo.network.paths import default_model_path, resolve_model
+    from rnaigloo.network.pair import MEMBERS, check_member, pair_markdown, pair_summary, read_pair
+    from rnaigloo.network.paths import default_model_path, is_pair_path, resolve_model
 
     path = resolve_model(model) if model else default_model_path()
-    card = read_card(path)
+    if not is_pair_path(path):
+        card = read_card(path)
+        if as_json:
+            stdout.write(json.dumps(card, indent=2) + "\n")
+        elif markdown:
+            stdout.write(card_markdown(card))
+        else:
+            stdout.write(card_summary(card, path))
+        return
+    spec = read_pair(path)
+    cards = {role: read_card(spec.members[role]) for role in MEMBERS}
+    for role in MEMBERS:
+        check_member(spec, role, cards[role])
     if as_json:
-        stdout.write(json.dumps(card, indent=2) + "\n")
+        stdout.write(json.dumps({**spec.data, "cards": cards}, indent=2) + "\n")
     elif markdown:
-        stdout.write(card_markdown(card))
+        stdout.write(pair_markdown(spec) + "".join("\n" + card_markdown(cards[role]) for role in MEMBERS))
     else:
-        stdout.write(card_summary(card, path))
+        stdout.write(pair_summary(spec) + "".join(card_summary(cards[role], spec.members[role]) for role in MEMBERS))
 
 
 @cli.command(context_settings=CONTEXT, short_help="Split FASTA into shards by record, for parallel classify jobs.")

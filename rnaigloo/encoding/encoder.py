@@ -129,6 +129,30 @@ def orf_hexamer_counts(sequences: list[str], version: int) -> np.ndarray:
     return counts
 
 
+def incomplete_orfs(sequences: list[str], version: int) -> np.ndarray:
+    """Whether each transcript's longest ORF (the ORF search of ``version``) lacks a start
+    codon (a frame open to the 5' end won) or a stop codon (it runs off the 3' end).
+
+    That is what a piece cut from inside a coding sequence looks like; a complete ORF,
+    with an ATG and a stop, is False, whether or not an in-frame stop lies upstream of
+    its ATG, and so is a transcript without any ORF. Boolean array, in input order.
+    """
+    if version not in ENCODING_VERSIONS:
+        raise ValueError(f"unknown encoding version {version}; known: {ENCODING_VERSIONS}")
+    five_prime_open, margin = ORF_SEARCH[version]
+    lengths = np.fromiter(map(len, sequences), dtype=np.int64, count=len(sequences))
+    out = np.zeros(len(sequences), dtype=bool)
+    for first, stop in groups(lengths):
+        seqs, lens = sequences[first:stop], lengths[first:stop]
+        starts, _, codes = _joined(seqs, lens)
+        orf_start, _, _, complete3 = _longest_orfs(codes, starts, lens, five_prime_open, margin)
+        found = orf_start > 0
+        has_atg = np.zeros(len(seqs), dtype=bool)
+        has_atg[found] = codes[starts[:-1][found] + orf_start[found] - 1] == ATG
+        out[first:stop] = found & (~has_atg | ~complete3)
+    return out
+
+
 # Transcripts encoded in one pass: bounds the temporary arrays (a few bytes per base and
 # 4,096 counts per transcript for the hexamers), whatever the size of the whole batch.
 GROUP_TRANSCRIPTS = 256

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
@@ -63,13 +64,13 @@ def evaluate_files(
     y, s = score_labelled(classifier, coding, noncoding, batch_size)
     metrics = compute_metrics(y, s, classifier.threshold)
     if as_json:
-        out.write(json.dumps({"models": [str(m.path) for m in classifier.models], **metrics}, indent=2) + "\n")
+        out.write(json.dumps({"models": list(classifier.sources), **metrics}, indent=2) + "\n")
     else:
         out.write(format_table(metrics))
     if plot:
         from rnaigloo.evaluate.plots import plot_curves
 
-        title = ", ".join(m.path.name for m in classifier.models)
+        title = ", ".join(Path(p).name for p in classifier.sources)
         plot_curves(y, s, plot, title=title, threshold=classifier.threshold)
         log(f"wrote {plot}")
     return metrics

@@ -190,11 +190,21 @@ def card_markdown(card: dict[str, Any]) -> str:
             ),
         )
     lines += ["| | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows]
+    return "\n".join(lines) + "\n" + metrics_markdown(card)
+
+
+def metrics_markdown(card: dict[str, Any]) -> str:
+    """The figures of a card (or a model pair's file) as one Markdown table: validation,
+    held-out by length, the other held-out sets, then their descriptions."""
+    lines: list[str] = []
     metric_sets = [("validation", card.get("validation_metrics"))]
     held_out = card.get("held_out_metrics") or {}
     metric_sets += [(f"held-out test, {name}", m) for name, m in held_out.get("by_length", {}).items()]
     other = card.get("other_held_out_metrics") or {}
     metric_sets += list(other.get("sets", {}).items())
+    metric_sets = [(label, m) for label, m in metric_sets if m]
+    if not metric_sets:
+        return ""
     names = ("accuracy", "sensitivity", "specificity", "precision", "f1", "mcc", "auroc", "auprc", "brier")
     lines += ["", "| data | n | " + " | ".join(names) + " |", "|---" * (len(names) + 2) + "|"]
     for label, m in metric_sets:

@@ -9,6 +9,7 @@ and is refused unless it scores the probe transcripts as its card says
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,8 @@ from rnaigloo.errors import ModelError
 from rnaigloo.network import probes
 from rnaigloo.network.card import read_card
 from rnaigloo.network.config import card_settings
-from rnaigloo.network.paths import default_model_path, resolve_model
+from rnaigloo.network.pair import read_pair
+from rnaigloo.network.paths import card_path, default_model_path, is_pair_path, resolve_model
 
 
 @dataclass
@@ -125,12 +127,46 @@ def numpy_scores(
 
 
 def load_model(path: str | os.PathLike | None = None) -> LoadedModel:
-    """A model checked against its card (the bundled one when ``path`` is None).
+    """A model checked against its card (the bundled default when ``path`` is None).
 
     Only the card is read here; the network loads when first used.
 
     Raises:
-        ModelError: see :func:`rnaigloo.network.card.read_card`.
+        ModelError: see :func:`rnaigloo.network.card.read_card`; or ``path`` is a model
+            pair (two networks: :class:`rnaigloo.classify.classifier.Classifier` loads those).
     """
     path = resolve_model(path) if path is not None else default_model_path()
+    if is_pair_path(path):
+        members = read_pair(path).members
+        raise ModelError(
+            f"{path.name} is a model pair (complete: {members['complete'].name}, partial: {members['partial'].name}); "
+            "this needs one network: name one of the two"
+        )
     return LoadedModel(read_card(path), path)
+
+
+def model_files(models: Sequence[str]) -> list[str]:
+    """The files a ``-m`` option reads (each model and its card, each pair and its
+    networks; the bundled default when none).
+
+    Commands keep their outputs off these files. A name that resolves to no model is
+    kept as given: loading the model reports it.
+    """
+    paths = []
+    for model in models or [None]:
+        try:
+            paths.append(resolve_model(model) if model is not None else default_model_path())
+        except ModelError:
+            paths.append(Path(model))
+    out: list[Path] = []
+    for path in paths:
+        if is_pair_path(path):
+            out.append(path)
+            try:
+                paths_of_pair = list(read_pair(path).members.values())
+            except ModelError:
+                paths_of_pair = []  # loading the pair reports it
+            out += [p for member in paths_of_pair for p in (member, card_path(member))]
+        else:
+            out += [path, card_path(path)]
+    return [str(p) for p in out]

@@ -32,15 +32,24 @@ class InitialModel:
 
 
 def model_path(name_or_path: str | os.PathLike) -> Path:
-    """A model file from a path, or from a bundled model's name (``multispecies``, ``human``).
+    """A model file from a path, or from a bundled network's name (``complete``, ``multispecies``, ``human``).
 
     Raises:
         InputError: neither a file nor a bundled model's name.
     """
-    from rnaigloo.network.paths import resolve_model
+    from rnaigloo.network.pair import read_pair
+    from rnaigloo.network.paths import is_pair_path, resolve_model
 
     try:
-        return resolve_model(name_or_path)
+        path = resolve_model(name_or_path)
+        if is_pair_path(path):
+            members = read_pair(path).members
+            raise ModelError(
+                f"{name_or_path} is a model pair of two networks; start from one of them: "
+                f"{members['complete'].stem} (trained on whole transcripts) or {members['partial'].stem} "
+                "(trained with fragments too)"
+            )
+        return path
     except ModelError as err:
         raise InputError(f"--init-from: {err}") from None
 

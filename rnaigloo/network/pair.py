@@ -1,0 +1,182 @@
+"""A model pair: two networks and a rule that sends each transcript to one of them.
+
+A network trained with pieces of transcripts (``fragments``) reads fragments well and
+complete short mRNAs badly; one trained on whole transcripts the other way round
+(``benchmarks/TUNING.md``). A pair keeps both and lets the transcript choose: its
+longest ORF, found by the ORF search of encoding ``rule_encoding``, decides.
+
+``NAME.pair.json`` names its two networks, each a ``.keras`` file with its card in the
+same directory, and records each network's SHA-256 (a swapped network is refused)::
+
+    {"format": "rnaigloo-pair", "format_version": 1, "name": "default",
+     "rule": "incomplete-orf", "rule_encoding": 3,
+     "members": {"complete": {"model": "complete.keras", "sha256": "..."},
+                 "partial": {"model": "multispecies.keras", "sha256": "..."}},
+     ...}
+
+Rule ``incomplete-orf``: a transcript whose longest ORF lacks a start codon (a frame
+open to the 5' end won) or a stop codon goes to ``partial``; the rest (complete ORFs,
+no ORF) to ``complete``. Each network's calibrated score is moved in log-odds so that
+its own threshold lands on 0.5, the pair's threshold; so a transcript is called coding
+exactly when the network that read it calls it coding, and one threshold serves the
+output table.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rnaigloo.encoding.tables import ENCODING_VERSIONS
+from rnaigloo.errors import ModelError
+from rnaigloo.network.paths import PAIR_SUFFIX, is_pair_path
+
+PAIR_FORMAT = "rnaigloo-pair"
+PAIR_FORMAT_VERSION = 1
+MEMBERS = ("complete", "partial")
+RULES = {
+    "incomplete-orf": "a longest ORF without a start codon (a frame open to the 5' end) or without a stop codon "
+    "goes to the partial network; complete ORFs and no ORF go to the complete network",
+}
+PAIR_THRESHOLD = 0.5  # each network's own threshold is mapped here
+
+
+@dataclass(frozen=True)
+class PairSpec:
+    """A checked pair file: its networks' paths, the rule and the whole JSON."""
+
+    path: Path
+    name: str
+    rule: str
+    rule_encoding: int
+    members: dict[str, Path]
+    sha256: dict[str, str]
+    data: dict[str, Any]
+
+
+def read_pair(path: str | os.PathLike) -> PairSpec:
+    """Read and check ``NAME.pair.json`` (the networks' own cards are checked when they load).
+
+    Raises:
+        ModelError: missing, not JSON, of another format, an unknown rule, or a network
+            missing or not the one the pair was made with.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(f"model pair file not found: {path}")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as err:
+        raise ModelError(f"model pair {path} is not valid JSON: {err}") from None
+    if not isinstance(data, dict) or data.get("format") != PAIR_FORMAT:
+        raise ModelError(f"{path} is not an rnaigloo model pair (expected \"format\": \"{PAIR_FORMAT}\")")
+    if data.get("format_version") != PAIR_FORMAT_VERSION:
+        raise ModelError(
+            f"model pair {path.name} has format version {data.get('format_version')!r}; this rnaigloo reads "
+            f"version {PAIR_FORMAT_VERSION}"
+        )
+    rule, encoding = data.get("rule"), data.get("rule_encoding")
+    if rule not in RULES:
+        raise ModelError(f"model pair {path}: unknown rule {rule!r}; known: {', '.join(RULES)}")
+    if encoding not in ENCODING_VERSIONS:
+        raise ModelError(f"model pair {path}: rule_encoding must be one of {ENCODING_VERSIONS}, found {encoding!r}")
+    members = data.get("members")
+    if not isinstance(members, dict) or sorted(members) != sorted(MEMBERS):
+        raise ModelError(f"model pair {path}: 'members' must name exactly {' and '.join(MEMBERS)}")
+    paths, hashes = {}, {}
+    for role in MEMBERS:
+        entry = members[role]
+        if not isinstance(entry, dict) or not isinstance(entry.get("model"), str) or not isinstance(entry.get("sha256"), str):
+            raise ModelError(f"model pair {path}: member {role!r} needs 'model' (a file name) and 'sha256'")
+        name = entry["model"]
+        if Path(name).name != name or not name.endswith(".keras"):
+            raise ModelError(f"model pair {path}: member {role!r} must be a .keras file beside the pair, found {name!r}")
+        paths[role] = path.parent / name
+        hashes[role] = entry["sha256"]
+    return PairSpec(path, str(data.get("name", path.name[: -len(PAIR_SUFFIX)])), rule, encoding, paths, hashes, data)
+
+
+def check_member(spec: PairSpec, role: str, card: dict[str, Any]) -> None:
+    """The network loaded for ``role`` is the one the pair was made with.
+
+    Raises:
+        ModelError: its card's SHA-256 is not the pair's.
+    """
+    if card.get("sha256") != spec.sha256[role]:
+        raise ModelError(
+            f"model pair {spec.path.name}: its {role} network {spec.members[role].name} is not the one it was made "
+            f"with (SHA-256 {str(card.get('sha256'))[:12]}..., the pair's {spec.sha256[role][:12]}...)"
+        )
+
+
+def pair_summary(spec: PairSpec) -> str:
+    """A few lines on a checked pair (what ``rnaigloo model-info`` prints before each network's summary)."""
+    lines = [
+        f"{spec.path}\n  model pair {spec.name!r}: rule {spec.rule} (ORF search of encoding {spec.rule_encoding}): "
+        f"{RULES[spec.rule]}",
+        f"  threshold {PAIR_THRESHOLD} (each network's own threshold, mapped to {PAIR_THRESHOLD})",
+    ]
+    for role in MEMBERS:
+        lines.append(f"  {role}: {spec.members[role].name}")
+    return "\n".join(lines) + "\n"
+
+
+def write_pair(
+    path: str | os.PathLike,
+    complete: str | os.PathLike,
+    partial: str | os.PathLike,
+    *,
+    name: str | None = None,
+    rule_encoding: int = 3,
+    extra: dict[str, Any] | None = None,
+) -> PairSpec:
+    """Write ``NAME.pair.json`` for two checked networks in the pair file's directory.
+
+    Raises:
+        ModelError: a network is not beside the pair file, or its card does not check.
+        ValueError: the file name does not end in ``.pair.json``.
+    """
+    from rnaigloo._version import __version__
+    from rnaigloo.io.files import write_json_atomic
+    from rnaigloo.network.card import read_card
+
+    path = Path(path)
+    if not is_pair_path(path):
+        raise ValueError(f"a model pair's file name ends in {PAIR_SUFFIX}, found {path.name}")
+    members = {}
+    for role, model in (("complete", Path(complete)), ("partial", Path(partial))):
+        if model.resolve().parent != path.resolve().parent:
+            raise ModelError(f"the {role} network {model} must sit in the pair's directory {path.parent}")
+        members[role] = {"model": model.name, "sha256": read_card(model)["sha256"]}
+    data = {
+        "format": PAIR_FORMAT,
+        "format_version": PAIR_FORMAT_VERSION,
+        "name": name or path.name[: -len(PAIR_SUFFIX)],
+        "rnaigloo_version": __version__,
+        "rule": "incomplete-orf",
+        "rule_encoding": rule_encoding,
+        "rule_text": RULES["incomplete-orf"],
+        "threshold": PAIR_THRESHOLD,
+        "members": members,
+        **(extra or {}),
+    }
+    write_json_atomic(path, data)
+    return read_pair(path)
+
+
+def pair_markdown(spec: PairSpec) -> str:
+    """The pair as Markdown (``rnaigloo model-info --markdown`` prints it before each network's card)."""
+    rows = [
+        ("networks", ", ".join(f"{role}: `{spec.members[role].name}`" for role in MEMBERS)),
+        ("rule", f"{spec.rule} (ORF search of encoding {spec.rule_encoding}): {RULES[spec.rule]}"),
+        ("threshold", f"{PAIR_THRESHOLD} (each network's own threshold, mapped to {PAIR_THRESHOLD} in log-odds)"),
+    ]
+    if spec.data.get("description"):
+        rows.append(("why", str(spec.data["description"])))
+    from rnaigloo.network.card import metrics_markdown
+
+    lines = [f"### Model pair: {spec.name}", "", "| | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows]
+    return "\n".join(lines) + "\n" + metrics_markdown(spec.data)
