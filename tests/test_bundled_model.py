@@ -1,10 +1,10 @@
-"""The shipped model: its card, its hash, and a golden table on the example data.
+"""The shipped models: their cards, their hashes, and a golden table on the example data.
 
-``tests/data/example_calls.tsv`` is the default model's output on
+``tests/data/example_calls.tsv`` is the default's output (the ``default`` pair) on
 ``example_data/transcripts.fa.gz`` and ``example_calls_human.tsv`` the ``human`` model's
-(0.1's, encoding version 1), written when each model was shipped (``rnaigloo classify
-example_data/transcripts.fa.gz -t 1 [-m human]``). A change to the encoding, the engine
-or a model shows up here.
+(0.1's, encoding version 1), written when each was shipped (``rnaigloo classify
+example_data/transcripts.fa.gz -t 1 [-m human]``). A change to the encoding, the engine,
+the pair's rule or a model shows up here.
 """
 
 from __future__ import annotations
@@ -26,8 +26,29 @@ def _table(text: str) -> list[dict[str, str]]:
     return list(csv.DictReader(text.splitlines(), delimiter="\t"))
 
 
-def test_bundled_model_card_checks_out():
+def test_bundled_default_is_the_pair_of_complete_and_multispecies():
+    from rnaigloo.network.pair import check_member, read_pair
+
     path = default_model_path()
+    assert path.name == "default.pair.json"
+    spec = read_pair(path)
+    assert {role: p.name for role, p in spec.members.items()} == {"complete": "complete.keras", "partial": "multispecies.keras"}
+    cards = {role: read_card(p) for role, p in spec.members.items()}  # each hash checked against its card
+    for role, card in cards.items():
+        check_member(spec, role, card)
+    complete = cards["complete"]
+    assert complete["config"]["fragments"] == 0 and complete["config"]["nuc_len"] == 1500
+    assert complete["training_data"]["files"] == cards["partial"]["training_data"]["files"]  # same validation rows
+    assert spec.data["validation_metrics"]["n"] == sum(complete["training_data"]["validation"].values())
+    assert spec.data["held_out_metrics"]["by_length"]["all"]["n"] > 2000
+    assert spec.data["other_held_out_metrics"]["sets"]["human held-out small-ORF"]["n"] > 500
+    assert path.stat().st_size < 64 * 2**10 and spec.members["complete"].stat().st_size < 20 * 2**20
+
+
+def test_bundled_multispecies_card_checks_out():
+    from rnaigloo.network.paths import resolve_model
+
+    path = resolve_model("multispecies")
     card = read_card(path)  # raises on a hash mismatch or an unknown format
     assert path.name == "multispecies.keras" and card["model_file"] == "multispecies.keras"
     assert card["training_data"]["coding"] > 10_000 and card["training_data"]["noncoding"] > 10_000
@@ -78,12 +99,12 @@ def test_bundled_model_tells_the_composed_mrnas_from_the_random_lncrnas():
     assert agree >= 36  # of 40: the example transcripts are easy by design
 
 
-def test_readme_card_table_is_the_bundled_card():
-    """The README shows `rnaigloo model-info --markdown` of the bundled model, verbatim."""
-    from rnaigloo.network.card import card_markdown
-
+def test_readme_card_tables_are_the_bundled_defaults():
+    """The README shows `rnaigloo model-info --markdown` of the bundled default, verbatim."""
+    res = run_cli("model-info", "--markdown")
+    assert res.code == 0, res.stderr
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert card_markdown(read_card(default_model_path())) in readme
+    assert "### Model pair: default" in res.stdout and res.stdout in readme
 
 
 def test_readme_python_api_example_runs_from_the_clone_root(monkeypatch, capsys):
