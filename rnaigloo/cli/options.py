@@ -18,7 +18,8 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "show_default": True, "max_con
 BUNDLED = (
     "default (the default, a model pair: each transcript whose longest ORF has a start and a stop codon, or that has "
     "no ORF, is scored by 'complete', one whose ORF lacks either, as a fragment's does, by 'multispecies'), "
-    "complete (whole transcripts of any species), multispecies (0.2's default: trained with fragments too), "
+    "complete (use it when every transcript is known to be complete, e.g. a reference annotation: it calls "
+    "lncRNAs more specifically, fragments worse), multispecies (0.2's default: trained with fragments too), "
     "human (0.1's model: complete human transcripts)"
 )
 NETWORKS = "complete, multispecies, human"  # the bundled single networks (what --init-from takes)
