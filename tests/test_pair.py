@@ -198,3 +198,14 @@ def test_outputs_may_not_replace_a_pairs_networks(tmp_path, pair):
     res = run_cli("classify", TRANSCRIPTS, "-m", pair, "-o", network, "-q")
     assert res.code != 0 and "multispecies.keras" in res.stderr
     assert network.read_bytes() == before
+
+
+def test_evaluate_names_the_pair_and_uses_its_threshold(pair):
+    res = run_cli(
+        "evaluate", "--coding", EXAMPLES / "train_coding.fa.gz", "--noncoding", EXAMPLES / "train_noncoding.fa.gz",
+        "-m", pair, "--json", "-q",
+    )  # fmt: skip
+    assert res.code == 0, res.stderr
+    report = json.loads(res.stdout)
+    assert report["models"] == [str(pair)] and report["threshold"] == PAIR_THRESHOLD
+    assert report["mcc"] > 0.5  # the synthetic training examples are easy
