@@ -50,12 +50,11 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks" / "species"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from prepare import SPECIES, derived  # noqa: E402 - sibling scripts, not a package
-from run import TestSet, evaluate_all  # noqa: E402
+from run import SMALL_ORF_CODONS, TestSet, atg_orf_codons, evaluate_all, small_orf_mask  # noqa: E402
 
 WORK = ROOT / "benchmarks" / "work"
 OUT = WORK / "bisect"
-SMALL_ORF_AA = 100  # an mRNA's longest ORF under this many codons makes it a small-ORF mRNA
-LNC_ORF_AA = (30, 100)  # the lncRNAs it is set against: longest ORF of 30-99 codons
+SMALL_ORF_AA = SMALL_ORF_CODONS[1]  # an mRNA's longest ORF under this many codons makes it a small-ORF mRNA
 SEED = 20261204
 
 # 0.1's recipe on today's code, and 0.2's, as train options.
@@ -126,18 +125,6 @@ def write_records(path: Path, records: list[tuple[str, str]]) -> None:
         for header, seq in records:
             fh.write(f">{header}\n{seq}\n")
     os.replace(tmp, path)
-
-
-def atg_orf_codons(seqs: list[str]) -> np.ndarray:
-    """Codons of each transcript's longest ATG-initiated ORF, the stop not counted (0.1's search)."""
-    from rnaigloo.encoding.reference import longest_orf
-    from rnaigloo.encoding.translation import nucleotide_tokens
-
-    out = []
-    for s in seqs:
-        orf = longest_orf(nucleotide_tokens(s), five_prime_open=False)
-        out.append(orf.length // 3 - (1 if orf.three_prime_complete else 0))
-    return np.array(out)
 
 
 def species_of(header: str) -> str:
@@ -230,7 +217,7 @@ def dev_sets() -> list[TestSet]:
     for name in ("human", *SPECIES):
         m = sp == name
         sets.append(TestSet(f"dev {name}", [s for s, k in zip(seqs, m) if k], y[m], species=name))
-    small = ((y == 1) & (codons < SMALL_ORF_AA)) | ((y == 0) & (codons >= LNC_ORF_AA[0]) & (codons < LNC_ORF_AA[1]))
+    small = small_orf_mask(codons, y)
     for label, mask in (("dev small-ORF (all species)", small), ("dev small-ORF human", small & (sp == "human"))):
         sets.append(TestSet(label, [s for s, k in zip(seqs, mask) if k], y[mask]))
     pieces = derived([(f"v{i}", s) for i, s in enumerate(seqs)], "fragments", 49)

@@ -51,8 +51,8 @@ from prepare import SPECIES, derived  # noqa: E402 - a sibling script, not a pac
 
 BINS = (("all", 0, float("inf")), ("< 1 kb", 0, 1000), ("1-3 kb", 1000, 3000), ("> 3 kb", 3000, float("inf")))
 ORF_CUTOFF = 300
-# The small-ORF set (as benchmarks/bisect/run.py defines it): mRNAs whose longest ATG ORF
-# has fewer than 100 codons, against lncRNAs whose longest ATG ORF has 30-99.
+# The small-ORF set (the bisection's development set too, benchmarks/bisect/run.py): mRNAs
+# whose longest ATG ORF has fewer than 100 codons, against lncRNAs whose longest has 30-99.
 SMALL_ORF_CODONS = (30, 100)
 
 
@@ -74,18 +74,27 @@ def read_pair(coding: Path | None, noncoding: Path) -> tuple[list[str], np.ndarr
     return seqs, np.array(labels)
 
 
-def small_orf_set(name: str, seqs: list[str], labels: np.ndarray) -> TestSet:
-    """The small-ORF transcripts of a labelled set (stop codon not counted in the ORF)."""
+def atg_orf_codons(seqs: list[str]) -> np.ndarray:
+    """Codons of each transcript's longest ATG-initiated ORF, the stop not counted (0.1's search)."""
     from rnaigloo.encoding.reference import longest_orf
     from rnaigloo.encoding.translation import nucleotide_tokens
 
-    lo, hi = SMALL_ORF_CODONS
-    keep = []
-    for s, y in zip(seqs, labels):
+    out = []
+    for s in seqs:
         orf = longest_orf(nucleotide_tokens(s), five_prime_open=False)
-        codons = orf.length // 3 - (1 if orf.three_prime_complete else 0)
-        keep.append(codons < hi if y == 1 else lo <= codons < hi)
-    keep = np.array(keep, dtype=bool)
+        out.append(orf.length // 3 - (1 if orf.three_prime_complete else 0))
+    return np.array(out)
+
+
+def small_orf_mask(codons: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Which transcripts belong to the small-ORF set, from :func:`atg_orf_codons`."""
+    lo, hi = SMALL_ORF_CODONS
+    return ((labels == 1) & (codons < hi)) | ((labels == 0) & (codons >= lo) & (codons < hi))
+
+
+def small_orf_set(name: str, seqs: list[str], labels: np.ndarray) -> TestSet:
+    """The small-ORF transcripts of a labelled set."""
+    keep = small_orf_mask(atg_orf_codons(seqs), labels)
     return TestSet(name, [s for s, k in zip(seqs, keep) if k], labels[keep])
 
 

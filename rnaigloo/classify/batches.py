@@ -71,7 +71,7 @@ def scored_batches(
 
         return scored_in_workers(scorer.score_sequences, workers, batches, debug)
     encoded = ((batch, scorer.encode([r.sequence for r in batch])) for batch in batches)
-    return ((recs, scorer.score_batch(enc), enc.orfs) for recs, enc in prefetch(encoded))  # every batch has .orfs
+    return ((recs, scorer.score_batch(enc), enc.orfs) for recs, enc in prefetch(encoded))
 
 
 def record_batches(records: Iterable[Record], size: int) -> Iterator[list[Record]]:

@@ -115,15 +115,8 @@ def orf_hexamer_counts(sequences: list[str], version: int) -> np.ndarray:
     """Counts of the 4,096 in-frame hexamers over the longest ORFs of ``sequences``
     (the ORF search of ``version``), as the hexamer score reads them: what a hexamer
     table (:func:`rnaigloo.encoding.tables.hexamer_log_ratios`) is learned from."""
-    five_prime_open, margin = ORF_SEARCH[version]
-    lengths = np.fromiter(map(len, sequences), dtype=np.int64, count=len(sequences))
     counts = np.zeros(4096, dtype=np.int64)
-    for first, stop in groups(lengths):
-        seqs, lens = sequences[first:stop], lengths[first:stop]
-        if not len(seqs):
-            continue
-        starts, tokens, codes = _joined(seqs, lens)
-        orfs = _longest_orfs(codes, starts, lens, five_prime_open, margin)
+    for _, starts, codes, orfs in _group_orfs(sequences, version):
         _, _, pair_codes = _orf_hexamers(*_orf_codons(codes, starts, orfs))
         counts += np.bincount(pair_codes, minlength=4096)
     return counts
@@ -139,18 +132,24 @@ def incomplete_orfs(sequences: list[str], version: int) -> np.ndarray:
     """
     if version not in ENCODING_VERSIONS:
         raise ValueError(f"unknown encoding version {version}; known: {ENCODING_VERSIONS}")
+    out = np.zeros(len(sequences), dtype=bool)
+    for rows, starts, codes, (orf_start, _, _, complete3) in _group_orfs(sequences, version):
+        found = orf_start > 0
+        has_atg = np.zeros(len(found), dtype=bool)
+        has_atg[found] = codes[starts[:-1][found] + orf_start[found] - 1] == ATG
+        out[rows] = found & (~has_atg | ~complete3)
+    return out
+
+
+def _group_orfs(sequences: list[str], version: int):
+    """For each non-empty group of transcripts (:func:`groups`): its rows (a slice), the
+    joined transcripts' starts and codon codes, and their longest ORFs (search of ``version``)."""
     five_prime_open, margin = ORF_SEARCH[version]
     lengths = np.fromiter(map(len, sequences), dtype=np.int64, count=len(sequences))
-    out = np.zeros(len(sequences), dtype=bool)
     for first, stop in groups(lengths):
-        seqs, lens = sequences[first:stop], lengths[first:stop]
-        starts, _, codes = _joined(seqs, lens)
-        orf_start, _, _, complete3 = _longest_orfs(codes, starts, lens, five_prime_open, margin)
-        found = orf_start > 0
-        has_atg = np.zeros(len(seqs), dtype=bool)
-        has_atg[found] = codes[starts[:-1][found] + orf_start[found] - 1] == ATG
-        out[first:stop] = found & (~has_atg | ~complete3)
-    return out
+        lens = lengths[first:stop]
+        starts, _, codes = _joined(sequences[first:stop], lens)
+        yield slice(first, stop), starts, codes, _longest_orfs(codes, starts, lens, five_prime_open, margin)
 
 
 # Transcripts encoded in one pass: bounds the temporary arrays (a few bytes per base and
