@@ -15,7 +15,11 @@ threshold (what a pair does). A rule reads the longest ORF of encoding 3's searc
   transcript, as an ORF cut out of a CDS does (a lncRNA's open frame is short);
 * ``incomplete, ORF >= N nt``: and it is at least that long;
 * ``incomplete: mean of both``: those rows get the mean of both networks' log-odds
-  (each less its own threshold's), the rest the complete network's.
+  (each less its own threshold's), the rest the complete network's;
+* ``no start`` / ``no stop`` / ``no start and no stop``: one end open, or both (a
+  lncRNA's open frame mostly lacks one end; a piece from inside a CDS lacks both);
+* ``incomplete, partial +1`` / ``+2``: the incomplete rule, the partial network's
+  threshold raised by 1 or 2 in log-odds on the rows it receives (stricter on them).
 
 Only validation rows are read: this is where the rule is chosen. Writes ``rules.{md,json}``.
 """
@@ -40,13 +44,18 @@ SHARES = (0.0, 0.3, 0.5, 0.7)
 LENGTHS = (300, 450)
 
 
-def orf_facts(seqs: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Per transcript: is its encoding-3 longest ORF incomplete, and its share of the transcript."""
+def orf_facts(seqs: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per transcript, of its encoding-3 longest ORF: incomplete, its length, no start codon, no stop codon."""
     from rnaigloo.encoding.encoder import encode_sequences, incomplete_orfs
 
     flags = incomplete_orfs(seqs, 3)
-    lengths = np.array([o.length for i in range(0, len(seqs), 512) for o in encode_sequences(seqs[i : i + 512], 3, 3, 3).orfs])
-    return flags, lengths
+    orfs = [o for i in range(0, len(seqs), 512) for o in encode_sequences(seqs[i : i + 512], 3, 3, 3).orfs]
+    lengths = np.array([o.length for o in orfs])
+    no_start = np.array([o.length > 0 and s[o.start - 1 : o.start + 2].upper() != "ATG" for o, s in zip(orfs, seqs)])
+    no_stop = np.array([o.length > 0 and not o.three_prime_complete for o in orfs])
+    if not np.array_equal(flags, no_start | no_stop):
+        raise SystemExit("orf_facts: the ORF search disagrees with incomplete_orfs")
+    return flags, lengths, no_start, no_stop
 
 
 def main() -> None:
@@ -61,7 +70,7 @@ def main() -> None:
     sets = validation_sets(args.train_dir, 42, 0.1)
     seqs = [s for ts in sets for s in ts.seqs]
     (sc, tc, _), (sp, tp, _) = score_model(args.complete, seqs), score_model(args.partial, seqs)
-    flags, orf_len = orf_facts(seqs)
+    flags, orf_len, no_start, no_stop = orf_facts(seqs)
     tx_len = np.array([len(s) for s in seqs])
     rules = {"complete only": np.zeros(len(seqs), bool), "partial only": np.ones(len(seqs), bool), "incomplete": flags}
     for share in SHARES[1:]:
@@ -69,6 +78,10 @@ def main() -> None:
     for n in LENGTHS:
         rules[f"incomplete, ORF >= {n} nt"] = flags & (orf_len >= n)
     rules["incomplete: mean of both"] = flags  # both networks on those rows, their log-odds averaged
+    rules["no start"], rules["no stop"], rules["no start and no stop"] = no_start, no_stop, no_start & no_stop
+    offsets = {"incomplete, partial +1": 1.0, "incomplete, partial +2": 2.0}
+    for rule in offsets:
+        rules[rule] = flags
     results: dict = {}
     start = 0
     for ts in sets:
@@ -81,7 +94,7 @@ def main() -> None:
         zc = np.log(sc[rows] + 1e-12) - np.log1p(-sc[rows] + 1e-12) - np.log(tc / (1 - tc))
         for rule, m in rules.items():
             m = m[rows]
-            both = (zp + zc) / 2 if rule.endswith("mean of both") else zp
+            both = (zp + zc) / 2 if rule.endswith("mean of both") else zp - offsets.get(rule, 0.0)
             z = np.where(m, both, zc)
             calls = z >= 0
             results[ts.name][rule] = {
