@@ -223,6 +223,15 @@ def test_init_from_a_model_without_pieces_keeps_training_without_them():
     assert initial_model("multispecies", None).config["fragments"] == DEFAULT_CONFIG["fragments"]
 
 
+@pytest.mark.parametrize("name", ["complete", "multispecies", "human"])
+def test_init_from_keeps_the_models_learning_rate_unless_set(name):
+    """--help and the README promise 1e-3 for the bundled networks: the rate fine-tuning was benchmarked at."""
+    from rnaigloo.training.start import initial_model
+
+    assert initial_model(name, None).config["learning_rate"] == 1e-3
+    assert initial_model(name, {"learning_rate": 3e-4}).config["learning_rate"] == 3e-4
+
+
 def test_classify_says_how_many_were_skipped_when_all_were(small, tmp_path):
     genome, _ = small
     ann = write_text(tmp_path / "a.gtf", 'chrZ\tt\texon\t1\t50\t.\t+\t.\tgene_id "g"; transcript_id "tx_on_chrZ";\n')

@@ -2,10 +2,12 @@
 and the learning rate ``--init-from`` should default to.
 
 Usage (from the repository root, after ``benchmarks/species/prepare.py``; the
-``r01-enc4`` base needs ``benchmarks/bisect/run.py train r01-enc4``)::
+``complete-loso`` base needs the species' leave-one-out ``complete`` network,
+``benchmarks/work/runs/loso_complete_SPECIES.keras``, trained as ``models/README.md`` says
+on ``benchmarks/work/species/loso_SPECIES``)::
 
     python benchmarks/finetune/species.py [--species fly chlamydomonas citrus]
-        [--bases human r01-enc4] [--rates 0.0001 0.0003 0.001]
+        [--bases human complete-loso] [--rates 0.0001 0.0003 0.001 0.003]
 
 For each species of ``benchmarks/work/species`` (its training clusters, the same split
 as the species benchmark):
@@ -17,13 +19,15 @@ as the species benchmark):
 * **test**: the species' test clusters (``benchmarks/work/species/test``), read once per
   model for the figures, used for no choice.
 
-Runs, each one ``rnaigloo train`` command with the default epochs, patience and
+Runs, each one ``rnaigloo train`` command with the default epochs (30), patience (4) and
 validation split: from scratch on all the species' training records (the default
 recipe: what a user gets training their species alone), and fine-tuned on the tenth
-from each base model at each learning rate. The bases must never have seen the species:
-``human`` is the bundled 0.1 model (human data only), ``r01-enc4`` the bisection's
-0.1 recipe with encoding 4 (human training half only; its hexamer table is learned again
-from the tenth). Results: ``benchmarks/finetune/species.{json,md}``; a run already in
+from each base model at each learning rate, and once more at ``--patient-rate`` with
+60 epochs and patience 8 (a tenth keeps few validation rows, so its loss is noisy). The
+bases must never have seen the species: ``human`` is the bundled 0.1 model (human data only), ``complete-loso`` the bundled
+``complete`` recipe trained without the species (what a user whose species is not in the
+bundled model's data starts from; its hexamer table is learned again from the tenth).
+Results: ``benchmarks/finetune/species.{json,md}``; a run already in
 the JSON is not run again.
 """
 
@@ -50,8 +54,8 @@ OUT = Path(__file__).resolve().parent / "species.json"
 SEED = 20261205
 SHARE = 0.1
 BASES = {
-    "human": "human",
-    "r01-enc4": str(ROOT / "benchmarks" / "work" / "bisect" / "models" / "r01-enc4-s42.keras"),
+    "human": "{root}/models/human.keras",
+    "complete-loso": "{root}/benchmarks/work/runs/loso_complete_{species}.keras",
 }
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
 
@@ -119,7 +123,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--species", nargs="+", default=["fly", "chlamydomonas", "citrus"])
     ap.add_argument("--bases", nargs="+", default=list(BASES))
-    ap.add_argument("--rates", nargs="+", type=float, default=[0.0001, 0.0003, 0.001])
+    ap.add_argument("--rates", nargs="+", type=float, default=[0.0001, 0.0003, 0.001, 0.003])
+    ap.add_argument(
+        "--patient-rate", type=float, default=0.001, help="also fine-tune at this rate with --epochs 60 --patience 8"
+    )
     args = ap.parse_args()
     results = json.loads(OUT.read_text()) if OUT.is_file() else {}
     results["machine"] = f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
@@ -139,15 +146,22 @@ def main() -> None:
         test = [SPECIES_WORK / "test" / f"{species}_{cls}.fa.gz" for cls in ("coding", "noncoding")]
         plan = [("scratch-all", files["all"], [])]
         for base in args.bases:
-            plan += [(f"{base}-as-is", None, base)]
-            plan += [(f"{base}-lr{rate:g}", files["tenth"], ["--init-from", BASES[base], "--set", f"learning_rate={rate:g}"])
+            path = BASES[base].format(root=ROOT, species=species)
+            if not Path(path).is_file():
+                print(f"{species}: no base model {path}; {base} left out", file=sys.stderr)
+                continue
+            plan += [(f"{base}-as-is", None, path)]
+            plan += [(f"{base}-lr{rate:g}", files["tenth"], ["--init-from", path, "--set", f"learning_rate={rate:g}"])
                      for rate in args.rates]  # fmt: skip
+            patient = ["--init-from", path, "--set", f"learning_rate={args.patient_rate:g}"]
+            patient += ["--epochs", "60", "--patience", "8"]
+            plan += [(f"{base}-lr{args.patient_rate:g}-p8", files["tenth"], patient)]
         for name, data, extra in plan:
             key = f"{species}/{name}"
             if key in runs:
                 continue
             if data is None:  # a base model as it is: nothing trained
-                model, seconds, card = Path(BASES[extra]) if extra != "human" else ROOT / "models" / "human.keras", 0.0, None
+                model, seconds, card = Path(extra), 0.0, None
             else:
                 model = WORK / species / f"{name}.keras"
                 model.unlink(missing_ok=True)

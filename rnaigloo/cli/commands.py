@@ -154,7 +154,8 @@ def classify(
 @click.option(
     "--init-from",
     metavar="MODEL",
-    help=f"Start from a trained model's weights and settings (a .keras path, or a bundled network's name: {NETWORKS}).",
+    help=f"Start from a trained model's weights and settings (a .keras path, or a bundled network's name: {NETWORKS}); "
+    "its learning rate too (1e-3 for the bundled networks) unless --set learning_rate= is given.",
 )
 @click.option("-o", "--output", required=True, metavar="MODEL.keras", help="Model file to write; its card and report go beside it.")
 @click.option("--epochs", type=click.IntRange(min=1), default=30, help="Most epochs to run.")
