@@ -23,7 +23,8 @@ Runs, each one ``rnaigloo train`` command with the default epochs (30), patience
 validation split: from scratch on all the species' training records (the default
 recipe: what a user gets training their species alone), and fine-tuned on the tenth
 from each base model at each learning rate, and once more at ``--patient-rate`` with
-60 epochs and patience 8 (a tenth keeps few validation rows, so its loss is noisy). The
+60 epochs and patience 8 (a tenth keeps few validation rows, so its loss is noisy);
+``--train-seed`` repeats the trained runs at another seed (the tenth stays the same). The
 bases must never have seen the species: ``human`` is the bundled 0.1 model (human data only), ``complete-loso`` the bundled
 ``complete`` recipe trained without the species (what a user whose species is not in the
 bundled model's data starts from; its hexamer table is learned again from the tenth).
@@ -127,7 +128,12 @@ def main() -> None:
     ap.add_argument(
         "--patient-rate", type=float, default=0.001, help="also fine-tune at this rate with --epochs 60 --patience 8"
     )
+    ap.add_argument(
+        "--train-seed", type=int, default=42, help="rnaigloo train --seed; runs at another seed are named NAME-sSEED"
+    )
+    ap.add_argument("--no-patient", action="store_true", help="leave out the --patient-rate run")
     args = ap.parse_args()
+    suffix = "" if args.train_seed == 42 else f"-s{args.train_seed}"
     results = json.loads(OUT.read_text()) if OUT.is_file() else {}
     results["machine"] = f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
     results["seed"], results["share"] = SEED, SHARE
@@ -155,8 +161,12 @@ def main() -> None:
                      for rate in args.rates]  # fmt: skip
             patient = ["--init-from", path, "--set", f"learning_rate={args.patient_rate:g}"]
             patient += ["--epochs", "60", "--patience", "8"]
-            plan += [(f"{base}-lr{args.patient_rate:g}-p8", files["tenth"], patient)]
+            plan += [] if args.no_patient else [(f"{base}-lr{args.patient_rate:g}-p8", files["tenth"], patient)]
         for name, data, extra in plan:
+            if data is not None:
+                name += suffix
+            elif suffix:
+                continue  # a base as it is does not depend on the seed
             key = f"{species}/{name}"
             if key in runs:
                 continue
@@ -165,7 +175,7 @@ def main() -> None:
             else:
                 model = WORK / species / f"{name}.keras"
                 model.unlink(missing_ok=True)
-                seconds = train(model, *data, [*extra, "--seed", "42"], log)
+                seconds = train(model, *data, [*extra, "--seed", str(args.train_seed)], log)
                 card = json.loads(model.with_name(model.stem + ".card.json").read_text())
             runs[key] = {
                 "test": evaluate(model, *test),
