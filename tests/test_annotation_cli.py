@@ -181,10 +181,11 @@ def test_init_from_starts_from_the_model_and_keeps_its_shape(tmp_path, trained_f
     fasta = ["--coding", s["coding_fa"], "--noncoding", s["noncoding_fa"]]
     out = tmp_path / "tuned.keras"
     result = run_cli(
-        "train", *fasta, "-o", out, "--epochs", "1", "--val-fraction", "0.25", "-q", "--init-from", base,
+        "train", *fasta, "-o", out, "--epochs", "1", "--val-fraction", "0.25", "--init-from", base,
         "--set", "learning_rate=0.0001",
     )  # fmt: skip
     assert result.code == 0, result.stderr
+    assert f"starting from the weights of {base.name} (learning rate 0.0001)" in result.stderr
     card = json.loads((tmp_path / "tuned.card.json").read_text())
     assert card["training"]["init_from"]["sha256"] == base_card["sha256"]
     assert card["config"] == {**base_card["config"], "learning_rate": 0.0001}

@@ -311,7 +311,7 @@ def _model_and_state(
     model = build_model(cfg, n_features(version))
     if init is not None:
         model.set_weights(init.weights)
-        log(f"starting from the weights of {init.summary['model']}")
+        log(f"starting from the weights of {init.summary['model']} (learning rate {cfg['learning_rate']:g})")
     lr = cfg["learning_rate"]
     if cfg["lr_decay"] < 1.0:  # a step schedule lives in the optimizer, so resume keeps it
         lr = keras.optimizers.schedules.ExponentialDecay(lr, decay_steps=steps, decay_rate=cfg["lr_decay"], staircase=True)
