@@ -27,6 +27,18 @@ from rnaigloo.network.paths import card_path
 FORMAT_VERSION = 2
 
 
+def load_json(path: Path, what: str) -> Any:
+    """The JSON in ``path`` (a model card or a model pair's file, named ``what`` in errors).
+
+    Raises:
+        ModelError: not UTF-8 or not valid JSON.
+    """
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as err:
+        raise ModelError(f"{what} {path} is not valid JSON: {err}") from None
+
+
 def read_card(path: str | os.PathLike) -> dict[str, Any]:
     """Read and check the card of the model at ``path`` (no TensorFlow needed).
 
@@ -39,10 +51,7 @@ def read_card(path: str | os.PathLike) -> dict[str, Any]:
     cpath = card_path(path)
     if not cpath.is_file():
         raise ModelError(f"model card not found: expected {cpath} beside {path.name}")
-    try:
-        card = json.loads(cpath.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as err:
-        raise ModelError(f"model card {cpath} is not valid JSON: {err}") from None
+    card = load_json(cpath, "model card")
     if not isinstance(card, dict) or "format_version" not in card:
         raise ModelError(f"model card {cpath} has no format_version; is it an rnaigloo model card?")
     if card["format_version"] != FORMAT_VERSION:

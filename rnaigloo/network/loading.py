@@ -22,7 +22,7 @@ from rnaigloo.errors import ModelError
 from rnaigloo.network import probes
 from rnaigloo.network.card import read_card
 from rnaigloo.network.config import card_settings
-from rnaigloo.network.pair import read_pair
+from rnaigloo.network.pair import one_network_needed, read_pair
 from rnaigloo.network.paths import card_path, default_model_path, is_pair_path, resolve_model
 
 
@@ -137,11 +137,7 @@ def load_model(path: str | os.PathLike | None = None) -> LoadedModel:
     """
     path = resolve_model(path) if path is not None else default_model_path()
     if is_pair_path(path):
-        members = read_pair(path).members
-        raise ModelError(
-            f"{path.name} is a model pair (complete: {members['complete'].name}, partial: {members['partial'].name}); "
-            "this needs one network: name one of the two"
-        )
+        raise one_network_needed(path.name, read_pair(path))
     return LoadedModel(read_card(path), path)
 
 

@@ -24,7 +24,6 @@ output table.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +31,7 @@ from typing import Any
 
 from rnaigloo.encoding.tables import ENCODING_VERSIONS
 from rnaigloo.errors import ModelError
+from rnaigloo.network.card import load_json
 from rnaigloo.network.paths import PAIR_SUFFIX, is_pair_path
 
 PAIR_FORMAT = "rnaigloo-pair"
@@ -67,10 +67,7 @@ def read_pair(path: str | os.PathLike) -> PairSpec:
     path = Path(path)
     if not path.is_file():
         raise ModelError(f"model pair file not found: {path}")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as err:
-        raise ModelError(f"model pair {path} is not valid JSON: {err}") from None
+    data = load_json(path, "model pair")
     if not isinstance(data, dict) or data.get("format") != PAIR_FORMAT:
         raise ModelError(f"{path} is not an rnaigloo model pair (expected \"format\": \"{PAIR_FORMAT}\")")
     if data.get("format_version") != PAIR_FORMAT_VERSION:
@@ -97,6 +94,15 @@ def read_pair(path: str | os.PathLike) -> PairSpec:
         paths[role] = path.parent / name
         hashes[role] = entry["sha256"]
     return PairSpec(path, str(data.get("name", path.name[: -len(PAIR_SUFFIX)])), rule, encoding, paths, hashes, data)
+
+
+def one_network_needed(name: str | os.PathLike, spec: PairSpec) -> ModelError:
+    """The error for a pair given where one network is needed (``name`` as the user gave
+    it), naming the pair's two networks."""
+    return ModelError(
+        f"{name} is a model pair of two networks; name one of them: {spec.members['complete'].stem} "
+        f"(trained on whole transcripts) or {spec.members['partial'].stem} (trained with fragments too)"
+    )
 
 
 def check_member(spec: PairSpec, role: str, card: dict[str, Any]) -> None:

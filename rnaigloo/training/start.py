@@ -37,18 +37,13 @@ def model_path(name_or_path: str | os.PathLike) -> Path:
     Raises:
         InputError: neither a file nor a bundled model's name.
     """
-    from rnaigloo.network.pair import read_pair
+    from rnaigloo.network.pair import one_network_needed, read_pair
     from rnaigloo.network.paths import is_pair_path, resolve_model
 
     try:
         path = resolve_model(name_or_path)
         if is_pair_path(path):
-            members = read_pair(path).members
-            raise ModelError(
-                f"{name_or_path} is a model pair of two networks; start from one of them: "
-                f"{members['complete'].stem} (trained on whole transcripts) or {members['partial'].stem} "
-                "(trained with fragments too)"
-            )
+            raise one_network_needed(name_or_path, read_pair(path))
         return path
     except ModelError as err:
         raise InputError(f"--init-from: {err}") from None
