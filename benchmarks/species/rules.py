@@ -14,6 +14,10 @@ threshold (what a pair does). A rule reads the longest ORF of encoding 3's searc
 * ``incomplete, ORF >= X of the transcript``: and it covers at least that share of the
   transcript, as an ORF cut out of a CDS does (a lncRNA's open frame is short);
 * ``incomplete, ORF >= N nt``: and it is at least that long;
+* ``incomplete, transcript < N nt``: and the transcript is shorter than N (a long
+  transcript carries enough of its ORF for the complete network; a lncRNA with an open
+  end is often long). The validation fragments are 300-1,500 nt windows, all below every
+  N tried, so only the 5'/3' truncations and whole transcripts tell these rules apart;
 * ``incomplete: mean of both``: those rows get the mean of both networks' log-odds
   (each less its own threshold's), the rest the complete network's;
 * ``no start`` / ``no stop`` / ``no start and no stop``: one end open, or both (a
@@ -42,6 +46,7 @@ from run import score_model, validation_sets  # noqa: E402 - sibling script
 
 SHARES = (0.0, 0.3, 0.5, 0.7)
 LENGTHS = (300, 450)
+TRANSCRIPTS = (1500, 2000, 3000)
 
 
 def orf_facts(seqs: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -77,6 +82,8 @@ def main() -> None:
         rules[f"incomplete, ORF >= {share:.0%}"] = flags & (orf_len >= share * tx_len)
     for n in LENGTHS:
         rules[f"incomplete, ORF >= {n} nt"] = flags & (orf_len >= n)
+    for n in TRANSCRIPTS:
+        rules[f"incomplete, transcript < {n} nt"] = flags & (tx_len < n)
     rules["incomplete: mean of both"] = flags  # both networks on those rows, their log-odds averaged
     rules["no start"], rules["no stop"], rules["no start and no stop"] = no_start, no_stop, no_start & no_stop
     offsets = {"incomplete, partial +1": 1.0, "incomplete, partial +2": 2.0}
