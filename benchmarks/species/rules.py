@@ -86,7 +86,7 @@ def main() -> None:
         rules[f"incomplete, transcript < {n} nt"] = flags & (tx_len < n)
     rules["incomplete: mean of both"] = flags  # both networks on those rows, their log-odds averaged
     rules["no start"], rules["no stop"], rules["no start and no stop"] = no_start, no_stop, no_start & no_stop
-    offsets = {"incomplete, partial +1": 1.0, "incomplete, partial +2": 2.0}
+    offsets = {"incomplete, partial +0.5": 0.5, "incomplete, partial +1": 1.0, "incomplete, partial +2": 2.0}
     for rule in offsets:
         rules[rule] = flags
     results: dict = {}
