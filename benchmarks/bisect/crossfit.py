@@ -24,6 +24,11 @@ out-of-fold human rows under 1 kb (the bin where 0.1 and the pair differ; ties t
 smaller shift), provided that the MCC over all pool rows is no lower than without a
 shift and no species' MCC over its rows falls by more than 0.01 (``GUARD``); else the
 largest smaller shift that keeps both. The held-out genes are not read here.
+
+That rule guards every species, and Chlamydomonas stops any shift (its short lncRNAs
+are what a lower threshold calls coding). A second rule, added after the first two folds
+had shown that, guards the animal rows only (human and fly: all of them together no
+lower, fly by no more than 0.01): the shift of a pair meant for animal transcriptomes.
 """
 
 from __future__ import annotations
@@ -156,6 +161,7 @@ def shift(_args) -> None:
         sets[f"{name} >= 1 kb"] = m & ~short
     sets["small-ORF, all species"] = small
     sets["small-ORF human"] = small & (species == "human")
+    sets["animals"] = np.isin(species, ("human", "fly"))
     sets["all"] = np.ones(len(z), dtype=bool)
     results = {}
     for name, m in sets.items():
@@ -168,24 +174,27 @@ def shift(_args) -> None:
     choice = results["human < 1 kb"]["mcc"]
     best = max(SHIFTS, key=lambda s: (round(choice[f"{s:g}"], 6), -s))  # ties: the smaller shift
 
-    def kept(s: float) -> bool:
+    def kept(s: float, whole: str, guarded: tuple[str, ...]) -> bool:
         mcc = {name: row["mcc"] for name, row in results.items()}
-        return mcc["all"][f"{s:g}"] >= mcc["all"]["0"] and all(
-            mcc[sp][f"{s:g}"] >= mcc[sp]["0"] - GUARD for sp in ("human", "fly", "chlamydomonas", "citrus")
-        )
+        return mcc[whole][f"{s:g}"] >= mcc[whole]["0"] and all(mcc[sp][f"{s:g}"] >= mcc[sp]["0"] - GUARD for sp in guarded)
 
-    best = max(s for s in SHIFTS if s <= best and kept(s))
+    chosen = {
+        "every species": max(s for s in SHIFTS if s <= best and kept(s, "all", ("human", "fly", "chlamydomonas", "citrus"))),
+        "animals": max(s for s in SHIFTS if s <= best and kept(s, "animals", ("human", "fly"))),
+    }
     machine = f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}"
-    payload = {"machine": machine, "folds": FOLDS, "seed": SEED, "recipe": RECIPE, "chosen_shift": best, "results": results}
+    payload = {"machine": machine, "folds": FOLDS, "seed": SEED, "recipe": RECIPE, "best_human_short": best,
+               "chosen_shift": chosen, "results": results}  # fmt: skip
     (HERE / "crossfit.json").write_text(json.dumps(payload, indent=2) + "\n")
     cols = [f"{s:g}" for s in SHIFTS]
     lines = [
         "# Out-of-fold scores of `complete`'s recipe: a log-odds shift for transcripts under 1 kb\n",
         f"{FOLDS} folds of the training pool by gene or cluster (seed {SEED}); each fold scored by `complete`'s "
         "command trained on the other two. MCC with the out-of-fold log-odds (from each fold network's own "
-        "threshold) raised by the shift for transcripts under 1 kb. Chosen on human under 1 kb (ties to the "
-        f"smaller shift), kept only where all rows lose nothing and no species loses more than {GUARD}: "
-        f"**{best:g}**. Machine: {machine}.\n",
+        "threshold) raised by the shift for transcripts under 1 kb. Best on human under 1 kb (ties to the "
+        f"smaller shift): {best:g}; kept only where all rows lose nothing and no species loses more than {GUARD}: "
+        f"**{chosen['every species']:g}**; guarding the animal rows only (human and fly): "
+        f"**{chosen['animals']:g}**. Machine: {machine}.\n",
         "| rows | n (coding) | AUROC | " + " | ".join(f"shift {c}" for c in cols) + " |",
         "|---" * (len(cols) + 3) + "|",
     ]
