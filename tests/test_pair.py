@@ -18,7 +18,7 @@ from test_cli_errors import assert_one_error_line
 
 from rnaigloo.classify.routing import shifted
 from rnaigloo.encoding.encoder import encode_sequences, incomplete_orfs
-from rnaigloo.network.pair import PAIR_THRESHOLD, read_pair, write_pair
+from rnaigloo.network.pair import PAIR_THRESHOLD, ShortShift, read_pair, write_pair
 from rnaigloo.network.paths import card_path, resolve_model
 
 TRANSCRIPTS = EXAMPLES / "transcripts.fa.gz"
@@ -85,6 +85,14 @@ def test_shift_with_a_threshold_of_zero_or_one_keeps_the_networks_calls(own):
     assert ((out >= PAIR_THRESHOLD) == (scores >= own)).all()
 
 
+def test_shift_with_one_threshold_a_row_calls_each_row_at_its_own():
+    scores = np.array([0.30, 0.30, 0.60, 0.60])
+    own = np.array([0.25, 0.35, 0.55, 0.65])
+    out = shifted(scores, own)
+    assert ((out >= PAIR_THRESHOLD) == (scores >= own)).all()
+    assert out.tolist() == pytest.approx([shifted(np.array([s]), t)[0] for s, t in zip(scores, own)])
+
+
 # ---------------------------------------------------------------------------- classify with a pair
 
 
@@ -111,6 +119,57 @@ def test_pair_scores_each_transcript_by_the_network_its_orf_chooses(pair):
         assert float(row["coding_score"]) == pytest.approx(want, abs=2e-5), (i, role)
         for column in ("orf_start", "orf_end", "orf_5prime", "orf_3prime"):
             assert row[column] == own[column], (i, column)
+
+
+def _example_sequences() -> list[str]:
+    import gzip
+
+    from Bio.SeqIO.FastaIO import SimpleFastaParser
+
+    with gzip.open(TRANSCRIPTS, "rt") as fh:
+        return [s for _, s in SimpleFastaParser(fh)]
+
+
+def test_short_shift_lowers_the_complete_networks_threshold_on_short_transcripts_only(tmp_path, pair):
+    """A pair with ``short``: the complete network's short rows are called at its threshold
+    lowered by log_odds; every other row is scored as without it."""
+    seqs = _example_sequences()
+    routes = incomplete_orfs(seqs, 3)
+    lengths = np.array([len(s) for s in seqs])
+    below = int(np.median(lengths[~routes])) + 1
+    shift = ShortShift(below=below, log_odds=4.0)
+    plain = _table(run_cli("classify", TRANSCRIPTS, "-m", pair, "-q").stdout)
+    spec = write_pair(tmp_path / "short.pair.json", tmp_path / "human.keras", tmp_path / "multispecies.keras", short=shift)
+    assert spec.short == shift and json.loads(spec.path.read_text())["format_version"] == 2
+    res = run_cli("classify", TRANSCRIPTS, "-m", spec.path, "-q")
+    assert res.code == 0, res.stderr
+    got = _table(res.stdout)
+    alone = _table(run_cli("classify", TRANSCRIPTS, "-m", spec.members["complete"], "-q").stdout)
+    own = json.loads(card_path(spec.members["complete"]).read_text())["threshold"]
+    lowered = 1 / (1 + np.exp(-(np.log(own / (1 - own)) - shift.log_odds)))
+    affected = ~routes & (lengths < below)
+    assert affected.any() and (~affected).any()
+    for i, row in enumerate(got):
+        if not affected[i]:
+            assert row == plain[i], i
+            continue
+        score = float(alone[i]["coding_score"])
+        assert row["classification"] == ("coding" if score >= lowered else "noncoding"), i
+        # the table's scores are rounded; the shift multiplies the odds by e^4, and the rounding with them
+        assert float(row["coding_score"]) == pytest.approx(shifted(np.array([score]), lowered)[0], abs=1e-3), i
+    flipped = [i for i in np.flatnonzero(affected) if got[i]["classification"] != plain[i]["classification"]]
+    assert flipped and all(got[i]["classification"] == "coding" for i in flipped)  # lowering only adds coding calls
+
+
+def test_model_info_shows_the_short_shift(tmp_path, pair):
+    spec = write_pair(
+        tmp_path / "short.pair.json", tmp_path / "human.keras", tmp_path / "multispecies.keras",
+        short=ShortShift(below=1000, log_odds=0.75),
+    )  # fmt: skip
+    res = run_cli("model-info", "-m", spec.path)
+    assert res.code == 0, res.stderr
+    assert "under 1000 nt read by the complete network: its threshold lowered by 0.75 in log-odds" in res.stdout
+    assert "lowered by 0.75" in run_cli("model-info", "-m", spec.path, "--markdown").stdout
 
 
 def test_pair_with_two_workers_writes_the_same_table(pair):
@@ -174,6 +233,27 @@ def test_broken_pair_files_are_refused(tmp_path, text, needle):
     bad = tmp_path / "bad.pair.json"
     bad.write_text(text)
     assert_one_error_line(_classify(tmp_path, bad), "bad.pair.json", needle)
+
+
+@pytest.mark.parametrize(
+    "short, version, needle",
+    [
+        ({"below": 1000, "log_odds": 0.5}, 1, "needs \"format_version\": 2"),
+        ({"below": 0, "log_odds": 0.5}, 2, "found below=0"),
+        ({"below": "1000", "log_odds": 0.5}, 2, "found below='1000'"),
+        ({"below": 1000, "log_odds": 50}, 2, "found log_odds=50"),
+        ({"below": 1000, "log_odds": float("nan")}, 2, "found log_odds=nan"),
+        ({"below": 1000, "log_odds": True}, 2, "found log_odds=True"),
+        ({"below": 1000}, 2, "'short' must be"),
+        ({"below": 1000, "log_odds": 0.5, "network": "partial"}, 2, "'short' must be"),
+        ([1000, 0.5], 2, "'short' must be"),
+    ],
+)
+def test_bad_short_shifts_are_refused(tmp_path, pair, short, version, needle):
+    data = json.loads(pair.read_text())
+    data["short"], data["format_version"] = short, version
+    pair.write_text(json.dumps(data))
+    assert_one_error_line(_classify(tmp_path, pair), "test.pair.json", needle)
 
 
 def test_unknown_rule_is_refused(tmp_path, pair):

@@ -4,13 +4,15 @@ Usage (from the repository root)::
 
     python benchmarks/species/make_pair.py models/default.pair.json \\
         --complete models/complete.keras --partial models/multispecies.keras \\
-        [--train-dir benchmarks/work/species]
+        [--train-dir benchmarks/work/species] [--short-below 1000 --short-log-odds D]
 
 Both networks must have been trained on the same files with the same seed and
 validation share, so that ``rnaigloo train`` kept the same validation rows aside from
 both (the script checks their cards); the pair is scored on those rows at its threshold
 and the figures go into the pair file (``validation_metrics``). Held-out figures are
-added afterwards by ``benchmarks/species/run.py --update-card``.
+added afterwards by ``benchmarks/species/run.py --update-card``. ``--short-below`` and
+``--short-log-odds`` give the pair a short-transcript shift (``rnaigloo.network.pair``),
+chosen elsewhere (``benchmarks/bisect/crossfit.py``), never on these rows.
 """
 
 from __future__ import annotations
@@ -39,11 +41,21 @@ def main() -> None:
     ap.add_argument("--complete", type=Path, required=True, help="the network trained on whole transcripts")
     ap.add_argument("--partial", type=Path, required=True, help="the network trained with pieces too")
     ap.add_argument("--train-dir", type=Path, default=ROOT / "benchmarks" / "work" / "species")
+    ap.add_argument("--short-below", type=int, help="transcripts shorter than this (nt) get the short shift")
+    ap.add_argument("--short-log-odds", type=float, help="the complete network's threshold lowered by this on them")
+    ap.add_argument("--short-chosen-on", default="", help="where the shift was chosen (recorded in the pair)")
     args = ap.parse_args()
+    if (args.short_below is None) != (args.short_log_odds is None):
+        ap.error("--short-below and --short-log-odds go together")
 
     from rnaigloo.evaluate.metrics import compute_metrics
     from rnaigloo.network.card import read_card
-    from rnaigloo.network.pair import PAIR_THRESHOLD, write_pair
+    from rnaigloo.network.pair import PAIR_THRESHOLD, ShortShift, write_pair
+
+    short = None if args.short_below is None else ShortShift(args.short_below, args.short_log_odds)
+    extra = {"description": DESCRIPTION}
+    if short and args.short_chosen_on:
+        extra["short_chosen_on"] = args.short_chosen_on
 
     cards = {role: read_card(path) for role, path in (("complete", args.complete), ("partial", args.partial))}
     keys = [
@@ -59,12 +71,10 @@ def main() -> None:
     n_val = sum(cards["complete"]["training_data"]["validation"].values())
     if len(seqs) != n_val:
         raise SystemExit(f"found {len(seqs)} validation rows in {args.train_dir}, the cards say {n_val}")
-    spec = write_pair(args.pair, args.complete, args.partial, extra={"description": DESCRIPTION})
+    spec = write_pair(args.pair, args.complete, args.partial, short=short, extra=extra)
     scores, _, _ = score_model(str(spec.path), seqs)
     metrics = compute_metrics(labels, scores, PAIR_THRESHOLD)
-    write_pair(
-        args.pair, args.complete, args.partial, extra={"description": DESCRIPTION, "validation_metrics": metrics}
-    )
+    write_pair(args.pair, args.complete, args.partial, short=short, extra={**extra, "validation_metrics": metrics})
     print(f"wrote {args.pair}: validation MCC {metrics['mcc']:.4f}, AUROC {metrics['auroc']:.4f} on {len(seqs)} rows")
 
 

@@ -5,7 +5,8 @@ sends it to the network trained on whole transcripts (``complete``) or to the on
 trained with pieces of them (``partial``); each network then encodes and scores only
 its own rows, so a pair costs one network's work per transcript plus an ORF search.
 Each network's calibrated score is moved in log-odds so that its own threshold lands
-on the pair's (0.5); the reported ORF is the one the scoring network read.
+on the pair's (0.5), its threshold lowered first for short transcripts where the pair
+says so (``short``); the reported ORF is the one the scoring network read.
 """
 
 from __future__ import annotations
@@ -30,21 +31,23 @@ def logit(p: np.ndarray) -> np.ndarray:
         return np.log(p) - np.log1p(-p)
 
 
-def shifted(scores: np.ndarray, own_threshold: float) -> np.ndarray:
-    """``scores`` moved in log-odds so that ``own_threshold`` lands on :data:`PAIR_THRESHOLD`.
+def shifted(scores: np.ndarray, own_threshold: float | np.ndarray) -> np.ndarray:
+    """``scores`` moved in log-odds so that ``own_threshold`` (one, or one a score) lands
+    on :data:`PAIR_THRESHOLD`.
 
-    The order is kept, and a score is at or above the pair's threshold exactly when it
-    is at or above its network's own (a threshold of 0 or 1 included, where log-odds are
-    infinite). NaN stays NaN.
+    Under one threshold the order is kept, and a score is at or above the pair's
+    threshold exactly when it is at or above its own (a threshold of 0 or 1 included,
+    where log-odds are infinite). NaN stays NaN.
     """
     scores = np.atleast_1d(np.asarray(scores, dtype=np.float64))
+    own = np.broadcast_to(np.asarray(own_threshold, dtype=np.float64), scores.shape)
     with np.errstate(over="ignore", invalid="ignore"):
-        z = logit(scores) - float(logit(np.array(own_threshold))) + float(logit(np.array(PAIR_THRESHOLD)))
+        z = logit(scores) - logit(own) + float(logit(np.array(PAIR_THRESHOLD)))
         out = 1.0 / (1.0 + np.exp(-z))
-    out[scores == own_threshold] = PAIR_THRESHOLD  # also where both are 0 or 1 (inf - inf)
-    calls = scores >= own_threshold
+    out[scores == own] = PAIR_THRESHOLD  # also where both are 0 or 1 (inf - inf)
+    calls = scores >= own
     out[calls] = np.fmax(out[calls], PAIR_THRESHOLD)
-    below = scores < own_threshold
+    below = scores < own
     out[below] = np.fmin(out[below], np.nextafter(PAIR_THRESHOLD, 0))
     return out
 
@@ -52,11 +55,13 @@ def shifted(scores: np.ndarray, own_threshold: float) -> np.ndarray:
 @dataclass
 class RoutedBatch:
     """A batch split between the pair's networks: which rows went to ``partial``, each
-    network's encoded rows, and every row's ORF (as the network that reads it found it)."""
+    network's encoded rows, every row's ORF (as the network that reads it found it) and
+    every row's length (nt)."""
 
     partial_rows: np.ndarray  # (B,) bool
     batches: dict[str, EncodedBatch]
     orfs: list[Orf]
+    lengths: np.ndarray  # (B,) int
 
     def __len__(self) -> int:
         return len(self.orfs)
@@ -100,14 +105,25 @@ class RoutedClassifier:
             batches[role] = self.members[role].encode([sequences[i] for i in rows])
             for i, orf in zip(rows.tolist(), batches[role].orfs):
                 orfs[i] = orf
-        return RoutedBatch(partial, batches, orfs)
+        return RoutedBatch(partial, batches, orfs, np.array([len(s) for s in sequences], dtype=np.int64))
+
+    def thresholds(self, role: str, lengths: np.ndarray) -> float | np.ndarray:
+        """The network's own threshold for rows of these lengths: lowered by the pair's
+        ``short`` shift on the complete network's short rows."""
+        own = self.own_thresholds[role]
+        short = self.spec.short
+        if role != "complete" or short is None or not 0.0 < own < 1.0:
+            return own
+        lowered = 1.0 / (1.0 + np.exp(-(float(logit(np.array(own))) - short.log_odds)))
+        return np.where(lengths < short.below, lowered, own)
 
     def score_batch(self, batch: RoutedBatch) -> np.ndarray:
         """The pair's scores (float64, in [0, 1]) of a routed batch, in input order."""
         out = np.zeros(len(batch), dtype=np.float64)
         for role, rows in (("partial", batch.partial_rows), ("complete", ~batch.partial_rows)):
             if rows.any():
-                out[rows] = shifted(self.members[role].score_batch(batch.batches[role]), self.own_thresholds[role])
+                own = self.thresholds(role, batch.lengths[rows])
+                out[rows] = shifted(self.members[role].score_batch(batch.batches[role]), own)
         return out
 
     def score_sequences(self, sequences: list[str]) -> tuple[np.ndarray, list[Orf]]:

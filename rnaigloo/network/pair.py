@@ -20,10 +20,17 @@ no ORF) to ``complete``. Each network's calibrated score is moved in log-odds so
 its own threshold lands on 0.5, the pair's threshold; so a transcript is called coding
 exactly when the network that read it calls it coding, and one threshold serves the
 output table.
+
+A version-2 pair may also carry ``"short": {"below": 1000, "log_odds": 0.5}``: for the
+transcripts shorter than ``below`` nt that the complete network reads, its threshold is
+lowered by ``log_odds`` (their scores rise by that much in log-odds before the mapping
+to 0.5). A network's threshold is chosen where long transcripts far outnumber short
+mRNAs; this moves the short ones' operating point without touching the rest.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +42,9 @@ from rnaigloo.network.card import load_json
 from rnaigloo.network.paths import PAIR_SUFFIX, is_pair_path
 
 PAIR_FORMAT = "rnaigloo-pair"
-PAIR_FORMAT_VERSION = 1
+PAIR_FORMAT_VERSION = 2  # written when a pair has a short-transcript shift; 1 otherwise
+PAIR_FORMAT_VERSIONS = (1, 2)
+SHORT_LOG_ODDS_LIMIT = 10.0
 MEMBERS = ("complete", "partial")
 RULES = {
     "incomplete-orf": "a longest ORF without a start codon (a frame open to the 5' end) or without a stop codon "
@@ -45,8 +54,22 @@ PAIR_THRESHOLD = 0.5  # each network's own threshold is mapped here
 
 
 @dataclass(frozen=True)
+class ShortShift:
+    """The complete network's threshold lowered by ``log_odds`` for transcripts shorter than ``below`` nt."""
+
+    below: int
+    log_odds: float
+
+    def as_json(self) -> dict[str, Any]:
+        return {"below": self.below, "log_odds": self.log_odds}
+
+    def text(self) -> str:
+        return f"transcripts under {self.below} nt read by the complete network: its threshold lowered by {self.log_odds:g} in log-odds"
+
+
+@dataclass(frozen=True)
 class PairSpec:
-    """A checked pair file: its networks' paths, the rule and the whole JSON."""
+    """A checked pair file: its networks' paths, the rule, the short-transcript shift (if any) and the whole JSON."""
 
     path: Path
     name: str
@@ -55,6 +78,30 @@ class PairSpec:
     members: dict[str, Path]
     sha256: dict[str, str]
     data: dict[str, Any]
+    short: ShortShift | None = None
+
+
+def _short_shift(path: Path, data: dict[str, Any]) -> ShortShift | None:
+    """The pair's ``short`` entry, checked (None where it has none)."""
+    if "short" not in data:
+        return None
+    value = data["short"]
+    expected = f'{{"below": transcript length in nt (an integer >= 1), "log_odds": a number within +-{SHORT_LOG_ODDS_LIMIT:g}}}'
+    if data.get("format_version") != 2:
+        raise ModelError(f"model pair {path}: 'short' needs \"format_version\": 2, found {data.get('format_version')!r}")
+    if not isinstance(value, dict) or sorted(value) != ["below", "log_odds"]:
+        raise ModelError(f"model pair {path}: 'short' must be {expected}, found {value!r}")
+    below, log_odds = value["below"], value["log_odds"]
+    if isinstance(below, bool) or not isinstance(below, int) or below < 1:
+        raise ModelError(f"model pair {path}: 'short' must be {expected}, found below={below!r}")
+    if (
+        isinstance(log_odds, bool)
+        or not isinstance(log_odds, (int, float))
+        or not math.isfinite(log_odds)
+        or abs(log_odds) > SHORT_LOG_ODDS_LIMIT
+    ):
+        raise ModelError(f"model pair {path}: 'short' must be {expected}, found log_odds={log_odds!r}")
+    return ShortShift(below, float(log_odds))
 
 
 def read_pair(path: str | os.PathLike) -> PairSpec:
@@ -70,10 +117,10 @@ def read_pair(path: str | os.PathLike) -> PairSpec:
     data = load_json(path, "model pair")
     if not isinstance(data, dict) or data.get("format") != PAIR_FORMAT:
         raise ModelError(f"{path} is not an rnaigloo model pair (expected \"format\": \"{PAIR_FORMAT}\")")
-    if data.get("format_version") != PAIR_FORMAT_VERSION:
+    if data.get("format_version") not in PAIR_FORMAT_VERSIONS:
         raise ModelError(
             f"model pair {path.name} has format version {data.get('format_version')!r}; this rnaigloo reads "
-            f"version {PAIR_FORMAT_VERSION}"
+            f"versions {', '.join(map(str, PAIR_FORMAT_VERSIONS))}"
         )
     rule, encoding = data.get("rule"), data.get("rule_encoding")
     if rule not in RULES:
@@ -93,7 +140,8 @@ def read_pair(path: str | os.PathLike) -> PairSpec:
             raise ModelError(f"model pair {path}: member {role!r} must be a .keras file beside the pair, found {name!r}")
         paths[role] = path.parent / name
         hashes[role] = entry["sha256"]
-    return PairSpec(path, str(data.get("name", path.name[: -len(PAIR_SUFFIX)])), rule, encoding, paths, hashes, data)
+    name = str(data.get("name", path.name[: -len(PAIR_SUFFIX)]))
+    return PairSpec(path, name, rule, encoding, paths, hashes, data, _short_shift(path, data))
 
 
 def one_network_needed(name: str | os.PathLike, spec: PairSpec) -> ModelError:
@@ -125,6 +173,8 @@ def pair_summary(spec: PairSpec) -> str:
         f"{RULES[spec.rule]}",
         f"  threshold {PAIR_THRESHOLD} (each network's own threshold, mapped to {PAIR_THRESHOLD})",
     ]
+    if spec.short:
+        lines.append(f"  {spec.short.text()}")
     for role in MEMBERS:
         lines.append(f"  {role}: {spec.members[role].name}")
     return "\n".join(lines) + "\n"
@@ -137,6 +187,7 @@ def write_pair(
     *,
     name: str | None = None,
     rule_encoding: int = 3,
+    short: ShortShift | None = None,
     extra: dict[str, Any] | None = None,
 ) -> PairSpec:
     """Write ``NAME.pair.json`` for two checked networks in the pair file's directory.
@@ -159,7 +210,7 @@ def write_pair(
         members[role] = {"model": model.name, "sha256": read_card(model)["sha256"]}
     data = {
         "format": PAIR_FORMAT,
-        "format_version": PAIR_FORMAT_VERSION,
+        "format_version": PAIR_FORMAT_VERSION if short else 1,
         "name": name or path.name[: -len(PAIR_SUFFIX)],
         "rnaigloo_version": __version__,
         "rule": "incomplete-orf",
@@ -167,6 +218,7 @@ def write_pair(
         "rule_text": RULES["incomplete-orf"],
         "threshold": PAIR_THRESHOLD,
         "members": members,
+        **({"short": short.as_json()} if short else {}),
         **(extra or {}),
     }
     write_json_atomic(path, data)
@@ -180,6 +232,8 @@ def pair_markdown(spec: PairSpec) -> str:
         ("rule", f"{spec.rule} (ORF search of encoding {spec.rule_encoding}): {RULES[spec.rule]}"),
         ("threshold", f"{PAIR_THRESHOLD} (each network's own threshold, mapped to {PAIR_THRESHOLD} in log-odds)"),
     ]
+    if spec.short:
+        rows.append(("short transcripts", spec.short.text()))
     if spec.data.get("description"):
         rows.append(("why", str(spec.data["description"])))
     from rnaigloo.network.card import metrics_markdown
