@@ -43,7 +43,7 @@ def main() -> None:
     ap.add_argument("--train-dir", type=Path, default=ROOT / "benchmarks" / "work" / "species")
     ap.add_argument("--short-below", type=int, help="transcripts shorter than this (nt) get the short shift")
     ap.add_argument("--short-log-odds", type=float, help="the complete network's threshold lowered by this on them")
-    ap.add_argument("--short-chosen-on", default="", help="where the shift was chosen (recorded in the pair)")
+    ap.add_argument("--short-chosen-on", default="", help="how the shift was chosen (added to the pair's description)")
     args = ap.parse_args()
     if (args.short_below is None) != (args.short_log_odds is None):
         ap.error("--short-below and --short-log-odds go together")
@@ -53,9 +53,7 @@ def main() -> None:
     from rnaigloo.network.pair import PAIR_THRESHOLD, ShortShift, write_pair
 
     short = None if args.short_below is None else ShortShift(args.short_below, args.short_log_odds)
-    extra = {"description": DESCRIPTION}
-    if short and args.short_chosen_on:
-        extra["short_chosen_on"] = args.short_chosen_on
+    extra = {"description": DESCRIPTION + (f" {args.short_chosen_on}" if short and args.short_chosen_on else "")}
 
     cards = {role: read_card(path) for role, path in (("complete", args.complete), ("partial", args.partial))}
     keys = [
