@@ -46,10 +46,10 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[1]
-sys.path.insert(0, str(ROOT / "benchmarks" / "species"))
-sys.path.insert(0, str(ROOT / "benchmarks"))
-from run import atg_orf_codons, score_model, small_orf_mask  # noqa: E402 - benchmarks/species/run.py
+sys.path.append(str(HERE))
+from short_shift import ROOT, bisect_run, score_model  # noqa: E402 - sibling script; bisect_run is ./run.py
+
+atg_orf_codons, small_orf_mask = bisect_run.atg_orf_codons, bisect_run.small_orf_mask
 
 WORK = ROOT / "benchmarks" / "work"
 OUT = WORK / "crossfit"
@@ -90,22 +90,13 @@ def folds(labels: np.ndarray, groups: list[str]) -> np.ndarray:
     return fold
 
 
-def write(path: Path, records: list[tuple[str, str]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with gzip.open(tmp, "wt", compresslevel=6) as fh:
-        for header, seq in records:
-            fh.write(f">{header}\n{seq}\n")
-    os.replace(tmp, path)
-
-
 def prepare(_args) -> None:
     records, labels, groups, _ = pool()
     fold = folds(labels, groups)
     for k in range(FOLDS):
         for label, name in ((1, "coding"), (0, "noncoding")):
             keep = (fold != k) & (labels == label)
-            write(OUT / f"fold{k}" / f"train_{name}.fa.gz", [records[i] for i in np.flatnonzero(keep)])
+            bisect_run.write_records(OUT / f"fold{k}" / f"train_{name}.fa.gz", [records[i] for i in np.flatnonzero(keep)])
     counts = {f"fold{k}": {"rows": int((fold == k).sum()), "coding": int(((fold == k) & (labels == 1)).sum())} for k in range(FOLDS)}
     (OUT / "folds.json").write_text(json.dumps({"seed": SEED, "folds": counts}, indent=2) + "\n")
     print(json.dumps(counts, indent=2))
