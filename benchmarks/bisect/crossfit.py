@@ -34,7 +34,6 @@ lower, fly by no more than 0.01): the shift of a pair meant for animal transcrip
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
 import platform
@@ -64,18 +63,15 @@ RECIPE = ["--seed", "42", "--epochs", "30", "--patience", "4", "--encoding", "4"
 
 def pool() -> tuple[list[tuple[str, str]], np.ndarray, list[str], np.ndarray]:
     """The pool's records (header, sequence), labels, gene groups and species, in file order."""
-    from Bio.SeqIO.FastaIO import SimpleFastaParser
-
     from rnaigloo.io.labelled import gene_key
 
     records, labels = [], []
     for label, name in ((1, "coding"), (0, "noncoding")):
-        with gzip.open(WORK / "species" / f"train_{name}.fa.gz", "rt") as fh:
-            for header, seq in SimpleFastaParser(fh):
-                records.append((header, seq))
-                labels.append(label)
+        read = bisect_run.read_records(WORK / "species" / f"train_{name}.fa.gz")
+        records += read
+        labels += [label] * len(read)
     groups = [gene_key(h, h.split()[0]) for h, _ in records]
-    species = np.array([next((w.split("=", 1)[1] for w in h.split() if w.startswith("species=")), "human") for h, _ in records])
+    species = np.array([bisect_run.species_of(h) for h, _ in records])
     return records, np.array(labels), groups, species
 
 

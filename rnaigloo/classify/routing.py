@@ -55,13 +55,13 @@ def shifted(scores: np.ndarray, own_threshold: float | np.ndarray) -> np.ndarray
 @dataclass
 class RoutedBatch:
     """A batch split between the pair's networks: which rows went to ``partial``, each
-    network's encoded rows, every row's ORF (as the network that reads it found it) and
-    every row's length (nt)."""
+    network's encoded rows, every row's ORF (as the network that reads it found it) and,
+    where the pair has a short-transcript shift, every row's length (nt)."""
 
     partial_rows: np.ndarray  # (B,) bool
     batches: dict[str, EncodedBatch]
     orfs: list[Orf]
-    lengths: np.ndarray  # (B,) int
+    lengths: np.ndarray | None  # (B,) int; only for a pair with a short-transcript shift
 
     def __len__(self) -> int:
         return len(self.orfs)
@@ -89,6 +89,13 @@ class RoutedClassifier:
         self.sources = [str(spec.path)]  # what evaluate names as the model
         self.models = [m for role in MEMBERS for m in members[role].models]
         self.own_thresholds = {role: float(members[role].models[0].threshold) for role in MEMBERS}
+        # the complete network's threshold for short transcripts, where the pair lowers it
+        own, short = self.own_thresholds["complete"], spec.short
+        self.short_threshold = (
+            float(1.0 / (1.0 + np.exp(-(float(logit(np.array(own))) - short.log_odds))))
+            if short is not None and 0.0 < own < 1.0
+            else None
+        )
         self.threshold = PAIR_THRESHOLD if threshold is None else float(threshold)
         self.engine = members["complete"].engine
         self.workers = workers
@@ -105,24 +112,23 @@ class RoutedClassifier:
             batches[role] = self.members[role].encode([sequences[i] for i in rows])
             for i, orf in zip(rows.tolist(), batches[role].orfs):
                 orfs[i] = orf
-        return RoutedBatch(partial, batches, orfs, np.array([len(s) for s in sequences], dtype=np.int64))
+        lengths = np.array([len(s) for s in sequences], dtype=np.int64) if self.short_threshold is not None else None
+        return RoutedBatch(partial, batches, orfs, lengths)
 
-    def thresholds(self, role: str, lengths: np.ndarray) -> float | np.ndarray:
-        """The network's own threshold for rows of these lengths: lowered by the pair's
-        ``short`` shift on the complete network's short rows."""
+    def thresholds(self, role: str, batch: RoutedBatch, rows: np.ndarray) -> float | np.ndarray:
+        """The network's own threshold for these rows of the batch: lowered on the
+        complete network's short rows where the pair says so (``short``)."""
         own = self.own_thresholds[role]
-        short = self.spec.short
-        if role != "complete" or short is None or not 0.0 < own < 1.0:
+        if role != "complete" or self.short_threshold is None:
             return own
-        lowered = 1.0 / (1.0 + np.exp(-(float(logit(np.array(own))) - short.log_odds)))
-        return np.where(lengths < short.below, lowered, own)
+        return np.where(batch.lengths[rows] < self.spec.short.below, self.short_threshold, own)
 
     def score_batch(self, batch: RoutedBatch) -> np.ndarray:
         """The pair's scores (float64, in [0, 1]) of a routed batch, in input order."""
         out = np.zeros(len(batch), dtype=np.float64)
         for role, rows in (("partial", batch.partial_rows), ("complete", ~batch.partial_rows)):
             if rows.any():
-                own = self.thresholds(role, batch.lengths[rows])
+                own = self.thresholds(role, batch, rows)
                 out[rows] = shifted(self.members[role].score_batch(batch.batches[role]), own)
         return out
 

@@ -87,8 +87,10 @@ def _short_shift(path: Path, data: dict[str, Any]) -> ShortShift | None:
         return None
     value = data["short"]
     expected = f'{{"below": transcript length in nt (an integer >= 1), "log_odds": a number within +-{SHORT_LOG_ODDS_LIMIT:g}}}'
-    if data.get("format_version") != 2:
-        raise ModelError(f"model pair {path}: 'short' needs \"format_version\": 2, found {data.get('format_version')!r}")
+    if data.get("format_version") != PAIR_FORMAT_VERSION:
+        raise ModelError(
+            f"model pair {path}: 'short' needs \"format_version\": {PAIR_FORMAT_VERSION}, found {data.get('format_version')!r}"
+        )
     if not isinstance(value, dict) or sorted(value) != ["below", "log_odds"]:
         raise ModelError(f"model pair {path}: 'short' must be {expected}, found {value!r}")
     below, log_odds = value["below"], value["log_odds"]
